@@ -1,0 +1,31 @@
+// The one error type of the project. Every expected failure carries a stable `code` that callers,
+// tests and logs can rely on; the message is for people and may change.
+export type ErrorCode =
+  | "CATALOG_INVALID"
+  | "CATALOG_UNKNOWN_VERSION"
+  | "UNKNOWN_CLOUD"
+  | "UNKNOWN_REGION"
+  | "UNKNOWN_FEATURE"
+  | "BAD_PARAMETER"
+  | "BAD_ARGUMENT";
+
+export class GuardError extends Error {
+  readonly code: ErrorCode;
+  /** Extra facts for machine-readable output (valid values, suggestions, key paths). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "GuardError";
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isGuardError(value: unknown, code?: ErrorCode): value is GuardError {
+  return value instanceof GuardError && (code === undefined || value.code === code);
+}

@@ -170,6 +170,7 @@ export function renderRules(request: RenderRequest): RuleSet {
 
   for (const entry of catalog.entries) {
     if (!entry.clouds.includes(cloud) || !enabled.includes(entry.feature)) continue;
+    if (entry.alternative !== undefined) continue;
     if (entry.regions !== undefined && !entry.regions.includes(region)) continue;
     if (request.privateCluster === true && entry.notForPrivateClusters === true) continue;
     if (entry.onlyWithParameter !== undefined && parameters[entry.onlyWithParameter] === undefined) continue;
@@ -179,7 +180,7 @@ export function renderRules(request: RenderRequest): RuleSet {
       case "unspecified":
         unresolve(
           entry,
-          `the document asks for ${describePorts(entry.ports)} without naming a destination ("${entry.asWritten}"); no rule to any destination is written.${entry.note ? ` ${entry.note}` : ""}`,
+          `"${entry.asWritten}": the document asks for ${describePorts(entry.ports)} without naming a destination, so no rule is written (never one to any destination). The HTTPS:443 application rules cover the hosts the document names.`,
         );
         break;
       case "parameter": {

@@ -113,6 +113,11 @@ export const entrySchema = z
     notForPrivateClusters: z.boolean().optional(),
     /** Rendered only when this parameter is given (the document's condition is "if you have one"). */
     onlyWithParameter: z.enum(PARAMETERS).optional(),
+    /**
+     * The document offers this entry as an alternative to others it names; kept so the catalog is
+     * complete, never rendered. Says which alternative is rendered and why.
+     */
+    alternative: z.string().min(1).optional(),
     /** The document lists this entry for these regions only. */
     regions: z
       .array(z.string().regex(/^[a-z0-9]+$/))

@@ -7,7 +7,17 @@ export type ErrorCode =
   | "UNKNOWN_REGION"
   | "UNKNOWN_FEATURE"
   | "BAD_PARAMETER"
-  | "BAD_ARGUMENT";
+  | "BAD_ARGUMENT"
+  | "PLAN_EXCEEDS_LIMITS"
+  | "ARM_REQUEST_FAILED"
+  | "ARM_BUSY_TIMEOUT"
+  | "ARM_PRECONDITION_FAILED"
+  | "CLUSTER_NOT_FOUND"
+  | "POLICY_NOT_FOUND"
+  | "CONFIG_INVALID"
+  | "EVENT_INVALID"
+  | "APPROVAL_INVALID"
+  | "EMULATOR_UNSUPPORTED";
 
 export class GuardError extends Error {
   readonly code: ErrorCode;

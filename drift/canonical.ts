@@ -1,0 +1,30 @@
+// Canonical JSON and hashing. Plans are compared and approved by hash, so the text that is hashed
+// must not depend on key order or on the host's locale.
+import { createHash } from "node:crypto";
+
+/** Plain JSON, as drift/ takes in and hands out. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Code-unit order: unlike localeCompare, the same on every machine and ICU build. */
+export function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** JSON with object keys sorted at every level; arrays keep their order (callers sort what is a set). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => byText(a, b));
+    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

@@ -1,0 +1,175 @@
+// From what ARM says about a cluster to what the drift engine needs: features, mode, policy, findings.
+// Pure: the azure/ adapter reads the facts, this decides what they mean.
+import { type Cloud, type Feature, featureOrder, normaliseRegion, parseFeatures } from "../catalog";
+import { isGuardError } from "../errors";
+import { type ClusterProfile, type Finding, MODES, type Mode } from "./types";
+
+export const TAG_FEATURES = "aks-egress-guard/features";
+export const TAG_MODE = "aks-egress-guard/mode";
+export const TAG_FIREWALL_POLICY = "aks-egress-guard/firewall-policy";
+
+/** The parts of a managedCluster that matter here, already narrowed from ARM JSON. */
+export interface ClusterFacts {
+  id: string;
+  name: string;
+  location: string;
+  provisioningState?: string;
+  privateCluster: boolean;
+  outboundType?: string;
+  agentPools: { name: string; vmSize?: string; osType?: string; vnetSubnetId?: string }[];
+  /** Add-on name (lower-cased) → enabled. */
+  addons: Record<string, boolean>;
+  azureMonitorMetrics: boolean;
+  defender: boolean;
+  tags: Record<string, string>;
+}
+
+export interface ProfileSettings {
+  cloud: Cloud;
+  /** Features that cannot be detected (e.g. ubuntu-updates), from configuration. */
+  defaultFeatures: readonly Feature[];
+}
+
+export interface ProfileResult {
+  profile: ClusterProfile;
+  /** The policy named by the cluster's tag, when valid. */
+  firewallPolicyId?: string;
+  findings: Finding[];
+}
+
+const GPU_SIZE = /^standard_n[cdv]/i;
+const CHANGING = new Set([
+  "creating",
+  "updating",
+  "upgrading",
+  "scaling",
+  "migrating",
+  "starting",
+  "stopping",
+  "deleting",
+]);
+const POLICY_ID =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.network\/firewallpolicies\/[^/]+$/i;
+
+/** Features the cluster itself shows: add-ons, pool OS and VM sizes. */
+export function detectFeatures(facts: ClusterFacts): Feature[] {
+  const features: Feature[] = [];
+  if (facts.addons.omsagent === true || facts.azureMonitorMetrics) features.push("azure-monitor");
+  if (facts.addons.azurepolicy === true) features.push("azure-policy");
+  if (facts.addons.azurekeyvaultsecretsprovider === true) features.push("keyvault-secrets-provider");
+  if (facts.defender) features.push("defender");
+  if (facts.agentPools.some((p) => p.osType?.toLowerCase() === "windows")) features.push("windows");
+  // N-series VM sizes are the GPU sizes (a heuristic: azure-notes §3).
+  if (facts.agentPools.some((p) => GPU_SIZE.test(p.vmSize ?? ""))) features.push("gpu");
+  return features;
+}
+
+function tagValue(tags: Record<string, string>, name: string): string | undefined {
+  const key = Object.keys(tags).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : tags[key];
+}
+
+/** "+gpu,-windows,ubuntu-updates": a sign-less name adds. */
+function applyFeatureTag(features: Feature[], value: string): Feature[] {
+  const result = new Set(features);
+  for (const item of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")) {
+    const remove = item.startsWith("-");
+    const [feature] = parseFeatures([item.replace(/^[+-]/, "")]);
+    if (feature === undefined) continue;
+    if (remove) result.delete(feature);
+    else result.add(feature);
+  }
+  return featureOrder(result);
+}
+
+export function profileFromFacts(
+  facts: ClusterFacts,
+  subnetCidrs: readonly string[],
+  settings: ProfileSettings,
+): ProfileResult {
+  const findings: Finding[] = [];
+  const finding = (code: string, severity: Finding["severity"], message: string) =>
+    findings.push({ code, severity, message, clusterId: facts.id });
+
+  if (facts.outboundType !== undefined && facts.outboundType.toLowerCase() !== "userdefinedrouting") {
+    finding(
+      "OUTBOUND_NOT_UDR",
+      "warning",
+      `${facts.name}: outboundType is ${facts.outboundType}, so its egress does not pass the firewall; rules are kept for it all the same.`,
+    );
+  }
+  if (facts.provisioningState !== undefined && CHANGING.has(facts.provisioningState.toLowerCase())) {
+    finding(
+      "CLUSTER_CHANGING",
+      "info",
+      `${facts.name} is ${facts.provisioningState}; what it needs may change when that ends.`,
+    );
+  }
+
+  let features = featureOrder([...settings.defaultFeatures, ...detectFeatures(facts)]);
+  const featureTag = tagValue(facts.tags, TAG_FEATURES);
+  if (featureTag !== undefined) {
+    try {
+      features = applyFeatureTag(features, featureTag);
+    } catch (error) {
+      if (!isGuardError(error)) throw error;
+      finding(
+        "BAD_TAG",
+        "warning",
+        `${facts.name}: tag ${TAG_FEATURES}="${featureTag}" ignored: ${error.message}`,
+      );
+    }
+  }
+
+  let mode: Mode | undefined;
+  const modeTag = tagValue(facts.tags, TAG_MODE);
+  if (modeTag !== undefined) {
+    const m = MODES.find((x) => x === modeTag.trim().toLowerCase());
+    if (m === undefined) {
+      finding(
+        "BAD_TAG",
+        "warning",
+        `${facts.name}: tag ${TAG_MODE}="${modeTag}" ignored: valid modes are ${MODES.join(", ")}.`,
+      );
+    } else {
+      mode = m;
+    }
+  }
+
+  let firewallPolicyId: string | undefined;
+  const policyTag = tagValue(facts.tags, TAG_FIREWALL_POLICY);
+  if (policyTag !== undefined) {
+    if (POLICY_ID.test(policyTag.trim())) firewallPolicyId = policyTag.trim();
+    else
+      finding(
+        "BAD_TAG",
+        "warning",
+        `${facts.name}: tag ${TAG_FIREWALL_POLICY}="${policyTag}" ignored: expected a firewall policy resource ID.`,
+      );
+  }
+
+  // An unknown region is passed through as written: the drift engine then keeps the cluster's
+  // existing collections and reports UNKNOWN_REGION, instead of treating them as stale.
+  let region = facts.location.toLowerCase();
+  try {
+    region = normaliseRegion(settings.cloud, facts.location);
+  } catch (error) {
+    if (!isGuardError(error)) throw error;
+  }
+
+  const profile: ClusterProfile = {
+    id: facts.id,
+    name: facts.name,
+    cloud: settings.cloud,
+    region,
+    features: features.filter((f) => f !== "base"),
+    parameters: {},
+    privateCluster: facts.privateCluster,
+    nodeSubnets: [...new Set(subnetCidrs)].sort(),
+    ...(mode ? { mode } : {}),
+  };
+  return { profile, findings, ...(firewallPolicyId ? { firewallPolicyId } : {}) };
+}

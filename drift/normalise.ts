@@ -1,0 +1,136 @@
+// The canonical form two rule collection groups are compared in. What the service fills in or
+// reorders on its own must never look like drift: an unchanged policy shows none, and a pass with no
+// drift makes no write (DESIGN §3 "Self-caused events").
+import { byText, canonicalJson, type Json } from "./canonical";
+import type { RuleBody, RuleCollection, RuleCollectionGroup } from "./types";
+
+export type CanonicalRule = Readonly<Record<string, Json>>;
+
+export interface CanonicalCollection {
+  name: string;
+  priority: number;
+  ruleCollectionType: string;
+  action: string;
+  rules: CanonicalRule[];
+}
+
+export interface CanonicalGroup {
+  name: string;
+  priority: number;
+  ruleCollections: CanonicalCollection[];
+}
+
+/** Set by the service, never sent. */
+const READ_ONLY = new Set(["etag", "provisioningState", "id", "size", "type"]);
+/**
+ * Compared case-insensitively: host names, and addresses (service tags and IPv6 are case-insensitive;
+ * folding them also keeps a casing the service might apply from causing a write on every pass).
+ */
+const FOLD_LOWER = new Set([
+  "targetFqdns",
+  "destinationFqdns",
+  "sourceAddresses",
+  "destinationAddresses",
+  "sourceIpGroups",
+  "destinationIpGroups",
+  "translatedFqdn",
+]);
+const FOLD_UPPER = new Set(["ipProtocols"]);
+const PORT_LISTS = new Set(["destinationPorts"]);
+const PROTOCOL_TYPES: Readonly<Record<string, string>> = { http: "Http", https: "Https", mssql: "Mssql" };
+const ACTIONS: Readonly<Record<string, string>> = { allow: "Allow", deny: "Deny", dnat: "DNAT" };
+
+/** Ports sort as numbers ("22" before "443"), ranges by their start. */
+function byPort(a: string, b: string): number {
+  return Number.parseInt(a, 10) - Number.parseInt(b, 10) || byText(a, b);
+}
+
+function protocolText(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const { protocolType, port } = value as { protocolType?: unknown; port?: unknown };
+  if (typeof protocolType !== "string") return undefined;
+  const type = PROTOCOL_TYPES[protocolType.toLowerCase()] ?? protocolType;
+  return port === undefined || port === null ? type : `${type}:${String(port)}`;
+}
+
+/** Missing, null, false, "" and empty arrays/objects all mean "not set": the service returns any of them. */
+function canonicalValue(key: string, value: unknown): Json | undefined {
+  if (value === undefined || value === null || value === false || value === "") return undefined;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (Array.isArray(value)) return canonicalList(key, value);
+  if (typeof value === "object") {
+    const entries = Object.entries(value)
+      .map(([k, v]) => [k, canonicalValue(k, v)] as const)
+      .filter((entry): entry is readonly [string, Json] => entry[1] !== undefined);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  }
+  return undefined;
+}
+
+// Every list in a rule is a set to the firewall: order and duplicates mean nothing.
+function canonicalList(key: string, values: readonly unknown[]): Json | undefined {
+  let texts: string[];
+  if (key === "protocols") {
+    texts = values.map(protocolText).filter((t): t is string => t !== undefined);
+  } else if (values.every((v) => typeof v === "string" || typeof v === "number")) {
+    texts = values.map((v) => String(v).trim());
+    if (FOLD_LOWER.has(key)) texts = texts.map((t) => t.toLowerCase());
+    if (FOLD_UPPER.has(key)) texts = texts.map((t) => t.toUpperCase());
+  } else {
+    texts = values
+      .map((v) => canonicalValue(key, v))
+      .filter((v): v is Json => v !== undefined)
+      .map(canonicalJson);
+  }
+  const unique = [...new Set(texts.filter((t) => t !== ""))].sort(PORT_LISTS.has(key) ? byPort : byText);
+  if (unique.length === 0) return undefined;
+  const structured = key !== "protocols" && values.some((v) => v !== null && typeof v === "object");
+  return structured ? unique.map((t) => JSON.parse(t) as Json) : unique;
+}
+
+export function normaliseRule(rule: RuleBody): CanonicalRule {
+  const out: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(rule as Readonly<Record<string, unknown>>)) {
+    if (READ_ONLY.has(key)) continue;
+    // Names are case-insensitive to the service.
+    const canonical =
+      key === "name" && typeof value === "string" ? value.toLowerCase() : canonicalValue(key, value);
+    if (canonical !== undefined) out[key] = canonical;
+  }
+  return out;
+}
+
+export function normaliseCollection(collection: RuleCollection): CanonicalCollection {
+  const action = collection.action?.type ?? "";
+  return {
+    name: collection.name.toLowerCase(),
+    priority: collection.priority,
+    ruleCollectionType: collection.ruleCollectionType,
+    action: ACTIONS[action.toLowerCase()] ?? action,
+    rules: (collection.rules ?? []).map(normaliseRule).sort((a, b) => byText(ruleKey(a), ruleKey(b))),
+  };
+}
+
+export function normaliseGroup(group: RuleCollectionGroup): CanonicalGroup {
+  return {
+    name: group.name.toLowerCase(),
+    priority: group.priority,
+    ruleCollections: group.ruleCollections
+      .map(normaliseCollection)
+      .sort((a, b) => a.priority - b.priority || byText(a.name, b.name)),
+  };
+}
+
+function ruleKey(rule: CanonicalRule): string {
+  const name = rule.name;
+  return typeof name === "string" ? name : "";
+}
+
+/**
+ * True when the two would make the firewall behave the same. A group that does not exist equals an
+ * empty one: with no cluster to serve, none is created.
+ */
+export function sameGroup(current: RuleCollectionGroup | undefined, desired: RuleCollectionGroup): boolean {
+  if (current === undefined) return desired.ruleCollections.length === 0;
+  return canonicalJson(normaliseGroup(current)) === canonicalJson(normaliseGroup(desired));
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { type ClusterFacts, detectFeatures, profileFromFacts } from "../../drift/cluster-profile";
+import { servesCluster } from "../../drift/served";
+
+const POLICY = "/subscriptions/s1/resourceGroups/net/providers/Microsoft.Network/firewallPolicies/fw";
+const OTHER = "/subscriptions/s1/resourceGroups/net/providers/Microsoft.Network/firewallPolicies/fw2";
+
+const facts = (over: Partial<ClusterFacts> = {}): ClusterFacts => ({
+  id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1",
+  name: "aks1",
+  location: "westeurope",
+  provisioningState: "Succeeded",
+  privateCluster: false,
+  outboundType: "userDefinedRouting",
+  agentPools: [{ name: "sys", vmSize: "Standard_D4s_v5", osType: "Linux", vnetSubnetId: "/x" }],
+  addons: {},
+  azureMonitorMetrics: false,
+  defender: false,
+  tags: {},
+  ...over,
+});
+
+describe("features detected from a cluster", () => {
+  it.each([
+    ["no add-ons, Linux D-series", facts(), []],
+    ["omsagent", facts({ addons: { omsagent: true } }), ["azure-monitor"]],
+    ["omsagent disabled", facts({ addons: { omsagent: false } }), []],
+    ["managed Prometheus", facts({ azureMonitorMetrics: true }), ["azure-monitor"]],
+    ["azurepolicy", facts({ addons: { azurepolicy: true } }), ["azure-policy"]],
+    [
+      "key vault CSI",
+      facts({ addons: { azurekeyvaultsecretsprovider: true } }),
+      ["keyvault-secrets-provider"],
+    ],
+    ["Defender", facts({ defender: true }), ["defender"]],
+    ["a Windows pool", facts({ agentPools: [{ name: "win", osType: "Windows" }] }), ["windows"]],
+    ["an NC pool", facts({ agentPools: [{ name: "gpu", vmSize: "Standard_NC6s_v3" }] }), ["gpu"]],
+    ["an ND pool", facts({ agentPools: [{ name: "gpu", vmSize: "standard_nd96asr_v4" }] }), ["gpu"]],
+    ["a D pool named like a GPU", facts({ agentPools: [{ name: "nc", vmSize: "Standard_DC4s_v3" }] }), []],
+  ])("%s", (_, cluster, expected) => {
+    expect(detectFeatures(cluster)).toEqual(expected);
+  });
+});
+
+describe("cluster profile", () => {
+  it("combines configured and detected features, sorts subnets, normalises the region", () => {
+    const result = profileFromFacts(
+      facts({ location: "West Europe", addons: { omsagent: true } }),
+      ["10.1.0.0/24", "10.0.0.0/24", "10.1.0.0/24"],
+      {
+        cloud: "AzureCloud",
+        defaultFeatures: ["ubuntu-updates"],
+      },
+    );
+    expect(result.profile).toMatchObject({
+      region: "westeurope",
+      features: ["ubuntu-updates", "azure-monitor"],
+      nodeSubnets: ["10.0.0.0/24", "10.1.0.0/24"],
+    });
+    expect(result.findings).toEqual([]);
+  });
+
+  it("applies the features tag (+add, -remove) and the mode and policy tags, case-insensitively", () => {
+    const result = profileFromFacts(
+      facts({
+        addons: { omsagent: true },
+        tags: {
+          "AKS-Egress-Guard/Features": "+gpu,-azure-monitor,windows",
+          "aks-egress-guard/mode": "Approve",
+          "aks-egress-guard/firewall-policy": POLICY,
+        },
+      }),
+      ["10.0.0.0/24"],
+      { cloud: "AzureCloud", defaultFeatures: [] },
+    );
+    expect(result.profile?.features).toEqual(["gpu", "windows"]);
+    expect(result.profile?.mode).toBe("approve");
+    expect(result.firewallPolicyId).toBe(POLICY);
+  });
+
+  it.each([
+    [{ "aks-egress-guard/features": "+quantum" }, /features="\+quantum" ignored: unknown feature "quantum"/],
+    [{ "aks-egress-guard/mode": "yolo" }, /mode="yolo" ignored: valid modes are audit, auto, approve/],
+    [
+      { "aks-egress-guard/firewall-policy": "fw-policy" },
+      /firewall-policy="fw-policy" ignored: expected a firewall policy resource ID/,
+    ],
+  ])("reports a bad tag %j and ignores it", (tags, message) => {
+    const result = profileFromFacts(facts({ tags, addons: { omsagent: true } }), [], {
+      cloud: "AzureCloud",
+      defaultFeatures: [],
+    });
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        code: "BAD_TAG",
+        severity: "warning",
+        message: expect.stringMatching(message),
+      }),
+    ]);
+    expect(result.profile?.features).toEqual(["azure-monitor"]);
+    expect(result.profile?.mode).toBeUndefined();
+  });
+
+  it("says when egress does not pass the firewall, and when the cluster is changing", () => {
+    const result = profileFromFacts(
+      facts({ outboundType: "loadBalancer", provisioningState: "Upgrading" }),
+      [],
+      { cloud: "AzureCloud", defaultFeatures: [] },
+    );
+    expect(result.findings.map((f) => f.code)).toEqual(["OUTBOUND_NOT_UDR", "CLUSTER_CHANGING"]);
+  });
+
+  it("passes an unknown region through, so the drift engine keeps the cluster's collections", () => {
+    const result = profileFromFacts(facts({ location: "ChinaEast2" }), ["10.0.0.0/24"], {
+      cloud: "AzureCloud",
+      defaultFeatures: [],
+    });
+    expect(result.profile.region).toBe("chinaeast2");
+  });
+});
+
+describe("which clusters a policy serves", () => {
+  const id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1";
+  const base = { policyId: POLICY, managedClusterIds: new Set<string>(), includeUntaggedWhenDefault: false };
+  it.each([
+    ["tagged with it (other casing)", { id, taggedPolicyId: POLICY.toUpperCase() }, base, true],
+    [
+      "tagged with another policy, even if its group holds the cluster",
+      { id, taggedPolicyId: OTHER },
+      { ...base, managedClusterIds: new Set([id.toLowerCase()]) },
+      false,
+    ],
+    ["untagged but in its group", { id }, { ...base, managedClusterIds: new Set([id.toLowerCase()]) }, true],
+    ["untagged, not default", { id }, base, false],
+    [
+      "untagged, default, opted in",
+      { id },
+      { ...base, defaultPolicyId: POLICY, includeUntaggedWhenDefault: true },
+      true,
+    ],
+    ["untagged, default, not opted in", { id }, { ...base, defaultPolicyId: POLICY }, false],
+  ])("%s", (_, cluster, options, expected) => {
+    expect(servesCluster(cluster, options)).toBe(expected);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { desiredGroup, findShadowing, type RuleBody, type RuleCollectionGroup } from "../../drift";
+import { cluster, settings } from "./fixtures";
+
+// The managed group at priority 500: application rules (HTTPS 443 to hosts), network rules to
+// AzureCloud.westeurope TCP 9000 / UDP 1194 and to ntp.ubuntu.com UDP 123, from 10.1.0.0/22.
+const managed = desiredGroup([cluster("a")], undefined, settings).group;
+
+function denyGroup(priority: number, rule: RuleBody, action = "Deny"): RuleCollectionGroup {
+  return {
+    name: "other",
+    priority,
+    ruleCollections: [
+      {
+        ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+        name: "c",
+        priority: 100,
+        action: { type: action },
+        rules: [rule],
+      },
+    ],
+  };
+}
+
+const netDeny = (o: Record<string, unknown>): RuleBody => ({
+  ruleType: "NetworkRule",
+  name: "d",
+  ipProtocols: ["TCP"],
+  sourceAddresses: ["*"],
+  destinationAddresses: ["*"],
+  destinationPorts: ["443"],
+  ...o,
+});
+const appDeny = (o: Record<string, unknown>): RuleBody => ({
+  ruleType: "ApplicationRule",
+  name: "d",
+  sourceAddresses: ["*"],
+  protocols: [{ protocolType: "Https", port: 443 }],
+  targetFqdns: ["mcr.microsoft.com"],
+  ...o,
+});
+
+describe("findShadowing", () => {
+  it.each<[string, RuleCollectionGroup, string[]]>([
+    [
+      "a network Deny shadows application rules whatever its group priority",
+      denyGroup(60000, netDeny({ destinationFqdns: ["mcr.microsoft.com"], destinationAddresses: [] })),
+      ["app-mcr.microsoft.com"],
+    ],
+    ["an earlier application Deny shadows", denyGroup(200, appDeny({})), ["app-mcr.microsoft.com"]],
+    ["a later application Deny does not", denyGroup(600, appDeny({})), []],
+    ["a Deny at the same group priority may shadow", denyGroup(500, appDeny({})), ["app-mcr.microsoft.com"]],
+    [
+      "an earlier network Deny shadows network rules",
+      denyGroup(200, netDeny({ destinationPorts: ["9000"] })),
+      ["net-tcp-azurecloud.westeurope"],
+    ],
+    [
+      "a later network Deny does not shadow network rules",
+      denyGroup(600, netDeny({ destinationPorts: ["9000"] })),
+      [],
+    ],
+    ["other sources do not overlap", denyGroup(200, appDeny({ sourceAddresses: ["192.168.0.0/16"] })), []],
+    [
+      "IP group sources are assumed to overlap",
+      denyGroup(200, appDeny({ sourceAddresses: [], sourceIpGroups: ["/x/ipGroups/g"] })),
+      ["app-mcr.microsoft.com"],
+    ],
+    [
+      "another port does not overlap",
+      denyGroup(200, appDeny({ protocols: [{ protocolType: "Https", port: 8443 }] })),
+      [],
+    ],
+    ["Allow collections are not a problem", denyGroup(200, appDeny({}), "Allow"), []],
+    [
+      "web categories are not guessed",
+      denyGroup(200, appDeny({ targetFqdns: [], webCategories: ["Gambling"] })),
+      [],
+    ],
+  ])("%s", (_, other, shadowed) => {
+    const findings = findShadowing(managed, [other]);
+    const rules = findings.flatMap((f) => f.message.match(/aks-[^ ,]+\/[^ ,]+(?=[,.]\s|\.$)/g) ?? []);
+    expect(rules.map((r) => r.replace(/^[^/]+\//, ""))).toEqual(shadowed);
+    for (const f of findings) {
+      expect(f).toMatchObject({ code: "SHADOWED_BY_DENY", severity: "warning", location: "other/c/d" });
+    }
+  });
+
+  it("says when the order of two groups at one priority is not defined", () => {
+    const [finding] = findShadowing(managed, [denyGroup(500, appDeny({}))]);
+    expect(finding?.message).toContain("not defined");
+  });
+
+  it("gathers one finding per Deny rule and cluster", () => {
+    const findings = findShadowing(managed, [denyGroup(200, appDeny({ targetFqdns: ["*"] }))]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.message).toContain("8 required rules");
+  });
+});

@@ -28,10 +28,10 @@ const BAD_INPUT_CODES = new Set([
 ]);
 
 /** Bad input exits 2 (DESIGN §4); anything else is an error (1) with its message, never a stack. */
-export function reportError(io: Io, error: unknown): number {
+export function reportError(io: Io, error: unknown, badInput: number = EXIT.badInput): number {
   if (isGuardError(error)) {
     io.err(`aks-egress: ${error.message}\n`);
-    return BAD_INPUT_CODES.has(error.code) ? EXIT.badInput : EXIT.error;
+    return BAD_INPUT_CODES.has(error.code) ? badInput : EXIT.error;
   }
   const message = error instanceof Error ? error.message : String(error);
   io.err(`aks-egress: ${message}\n`);

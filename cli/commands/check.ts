@@ -1,0 +1,258 @@
+// `aks-egress check`: a terraform-plan for a firewall policy. Exit 0 no drift, 2 drift found,
+// 1 error (bad input included, so that a typo is never mistaken for drift).
+import fs from "node:fs";
+import { createInterface } from "node:readline/promises";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { type ArmConnection, defaultCredential } from "../../azure/clients";
+import { readCluster } from "../../azure/clusters";
+import { FIREWALL_POLICY_TYPE, MANAGED_CLUSTER_TYPE, parseResourceId } from "../../azure/resource-id";
+import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from "../../catalog";
+import { profileFromFacts } from "../../drift/cluster-profile";
+import { formatPlan } from "../../drift/format";
+import type { Plan } from "../../drift/types";
+import { GuardError, isGuardError } from "../../errors";
+import { staticTokenCredential } from "../../local/arm-emulator/credential";
+import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import type { CliContext } from "../main";
+
+export const CHECK_EXIT = { noDrift: 0, error: 1, drift: 2 } as const;
+
+interface CheckOptions {
+  cluster?: string;
+  firewallPolicy?: string;
+  apply: boolean;
+  yes: boolean;
+  endpoint?: string;
+  caFile?: string;
+  cloud: string;
+  subscription: string[];
+  catalog: string;
+  groupName: string;
+  groupPriority: string;
+  defaultFeatures: string[];
+  allowAnySource: boolean;
+  format: "table" | "json";
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function isLocal(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host === "::1";
+}
+
+function connectionFrom(options: CheckOptions): ArmConnection {
+  const cloud = parseCloud(options.cloud);
+  if (options.endpoint === undefined) return { cloud, credential: defaultCredential(cloud) };
+  let endpoint: string;
+  try {
+    endpoint = new URL(options.endpoint).origin;
+  } catch {
+    throw new GuardError(
+      "BAD_ARGUMENT",
+      `bad --endpoint "${options.endpoint}": expected a URL such as https://127.0.0.1:8443.`,
+    );
+  }
+  const caFile = options.caFile ?? process.env.AKS_EGRESS_CA_FILE;
+  let caCertPem: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      caCertPem = fs.readFileSync(caFile, "utf8");
+    } catch (error) {
+      throw new GuardError("BAD_ARGUMENT", `cannot read --ca-file ${caFile}: ${(error as Error).message}`);
+    }
+  }
+  return {
+    cloud,
+    // The local emulator accepts any token; real ARM behind another endpoint gets real credentials.
+    credential: isLocal(endpoint) ? staticTokenCredential() : defaultCredential(cloud),
+    endpoint,
+    ...(caCertPem ? { caCertPem } : {}),
+    pollIntervalMs: isLocal(endpoint) ? 50 : 2000,
+  };
+}
+
+function priority(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 100 || n > 65000) {
+    throw new GuardError(
+      "BAD_ARGUMENT",
+      `bad --group-priority "${value}": expected a whole number from 100 to 65000.`,
+    );
+  }
+  return n;
+}
+
+async function confirm(context: CliContext): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new GuardError(
+      "BAD_ARGUMENT",
+      "--apply needs --yes when there is no terminal to ask on; nothing was written.",
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      "Apply this plan? Only the managed group is written. Type 'yes' to apply: ",
+    );
+    return answer.trim().toLowerCase() === "yes";
+  } finally {
+    rl.close();
+    context.io.err("");
+  }
+}
+
+/** The policy to check: given, or the one the cluster's tag names. */
+async function resolvePolicy(
+  connection: ArmConnection,
+  options: CheckOptions,
+  settings: PassSettings,
+): Promise<string> {
+  if (options.firewallPolicy !== undefined) {
+    parseResourceId(options.firewallPolicy, FIREWALL_POLICY_TYPE);
+    return options.firewallPolicy;
+  }
+  const clusterId = options.cluster ?? "";
+  parseResourceId(clusterId, MANAGED_CLUSTER_TYPE);
+  const facts = await readCluster(connection, clusterId);
+  if (facts === undefined)
+    throw new GuardError(
+      "CLUSTER_NOT_FOUND",
+      `cluster ${clusterId} does not exist (or is not visible to this identity).`,
+    );
+  const { firewallPolicyId } = profileFromFacts(facts, [], { cloud: settings.cloud, defaultFeatures: [] });
+  if (firewallPolicyId === undefined) {
+    throw new GuardError(
+      "BAD_ARGUMENT",
+      `cluster ${facts.name} has no valid aks-egress-guard/firewall-policy tag; pass --firewall-policy ID as well.`,
+    );
+  }
+  return firewallPolicyId;
+}
+
+function summary(plan: Plan, extra: Record<string, unknown> = {}) {
+  return { ...plan, ...extra };
+}
+
+export function registerCheckCommand(program: Command, context: CliContext): void {
+  program
+    .command("check")
+    .description("compare a firewall policy with what its clusters need; show the plan; optionally apply it")
+    .option(
+      "--cluster <id>",
+      "an AKS cluster resource ID (its policy comes from its aks-egress-guard/firewall-policy tag)",
+    )
+    .option("--firewall-policy <id>", "a firewall policy resource ID")
+    .option("--apply", "apply the plan after showing it (asks unless --yes)", false)
+    .option("--yes", "do not ask before applying", false)
+    .option(
+      "--endpoint <url>",
+      "ARM endpoint (default: the cloud's; the emulator's for local runs)",
+      process.env.AKS_EGRESS_ENDPOINT,
+    )
+    .option("--ca-file <pem>", "extra CA to trust for --endpoint (the emulator prints it)")
+    .option("--cloud <cloud>", "AzureCloud, AzureChinaCloud or AzureUSGovernment", "AzureCloud")
+    .option(
+      "--subscription <id>",
+      "another subscription whose clusters may use the policy (repeatable)",
+      collect,
+      [],
+    )
+    .option("--catalog <version>", "catalog version", DEFAULT_CATALOG_VERSION)
+    .option("--group-name <name>", "the app's rule collection group", "aks-egress-guard")
+    .option("--group-priority <n>", "its priority (100-65000)", "300")
+    .option(
+      "--default-features <list>",
+      "features no cluster shows, e.g. ubuntu-updates (comma-separated)",
+      collect,
+      [],
+    )
+    .option(
+      "--allow-any-source",
+      "allow * as source for clusters whose subnets cannot be read (not recommended)",
+      false,
+    )
+    .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 no drift (or drift applied and verified), 2 drift found, 1 error.
+Examples:
+  aks-egress check --firewall-policy /subscriptions/…/resourceGroups/net/providers/Microsoft.Network/firewallPolicies/fw-policy
+  aks-egress check --cluster /subscriptions/…/managedClusters/aks-prod --apply
+  aks-egress check --firewall-policy … --endpoint https://127.0.0.1:8443 --ca-file /tmp/arm-emulator-ca.pem`,
+    )
+    .action(async (options: CheckOptions) => {
+      if ((options.cluster === undefined) === (options.firewallPolicy === undefined)) {
+        throw new GuardError("BAD_ARGUMENT", "give exactly one of --cluster ID or --firewall-policy ID.");
+      }
+      const connection = connectionFrom(options);
+      const settings: PassSettings = {
+        cloud: connection.cloud,
+        groupName: options.groupName,
+        groupPriority: priority(options.groupPriority),
+        catalogVersion: loadCatalog(options.catalog).version,
+        allowAnySource: options.allowAnySource,
+        subscriptions: options.subscription,
+        includeUntaggedWhenDefault: false,
+        defaultFeatures: parseFeatures(options.defaultFeatures),
+      };
+      const policyId = await resolvePolicy(connection, options, settings);
+      let { gathered, plan } = await checkPolicy(connection, policyId, settings);
+      const show = (p: Plan) =>
+        options.format === "json" ? undefined : context.io.out(`${formatPlan(p)}\n`);
+      show(plan);
+
+      if (plan.action === "none" || !options.apply) {
+        if (options.format === "json")
+          context.io.out(`${JSON.stringify(summary(plan, { applied: false }), null, 2)}\n`);
+        context.exitCode = plan.action === "none" ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
+        return;
+      }
+      if (!options.yes && !(await confirm(context))) {
+        context.io.err("Not applied.\n");
+        context.exitCode = CHECK_EXIT.drift;
+        return;
+      }
+      // A 412 means the group changed since it was read: re-read, re-plan, show it, and try again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await applyPlan(
+            connection,
+            policyId,
+            plan,
+            settings,
+            gathered.etag ? { etag: gathered.etag } : {},
+          );
+          if (options.format === "json") {
+            context.io.out(
+              `${JSON.stringify(summary(plan, { applied: true, writes: result.writes, converged: result.converged, after: result.after }), null, 2)}\n`,
+            );
+          } else if (result.converged) {
+            context.io.out(`Applied with ${result.writes} write. A fresh read shows no drift.\n`);
+          } else {
+            context.io.out(
+              `Applied with ${result.writes} write, but a fresh read shows drift again:\n${formatPlan(result.after)}\n`,
+            );
+          }
+          context.exitCode = result.converged ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
+          return;
+        } catch (error) {
+          if (!isGuardError(error, "ARM_PRECONDITION_FAILED") || attempt >= 3) throw error;
+          context.io.err("The managed group changed since it was read; re-reading and re-planning.\n");
+          ({ gathered, plan } = await checkPolicy(connection, policyId, settings));
+          show(plan);
+          if (plan.action === "none") {
+            context.exitCode = CHECK_EXIT.noDrift;
+            return;
+          }
+          if (!options.yes && !(await confirm(context))) {
+            context.io.err("Not applied.\n");
+            context.exitCode = CHECK_EXIT.drift;
+            return;
+          }
+        }
+      }
+    });
+}

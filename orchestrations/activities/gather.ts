@@ -1,0 +1,98 @@
+// Step 1-3 of a pass (DESIGN §1): the clusters a policy serves, as profiles, and the policy as read.
+
+import type { ArmConnection } from "../../azure/clients";
+import { listClusters, readCluster, readNodeSubnets } from "../../azure/clusters";
+import { readPolicySnapshot } from "../../azure/firewall";
+import { parseResourceId } from "../../azure/resource-id";
+import type { Feature } from "../../catalog";
+import { type ClusterFacts, profileFromFacts } from "../../drift/cluster-profile";
+import { ownerOfCollection } from "../../drift/naming";
+import { servesCluster } from "../../drift/served";
+import type { ClusterProfile, Finding, PolicySnapshot } from "../../drift/types";
+
+export interface GatherSettings {
+  cloud: ClusterProfile["cloud"];
+  groupName: string;
+  /** Subscriptions whose clusters are considered, besides the policy's own. */
+  subscriptions: readonly string[];
+  defaultPolicyId?: string;
+  includeUntaggedWhenDefault: boolean;
+  /** Features that cannot be detected on a cluster (e.g. ubuntu-updates). */
+  defaultFeatures: readonly Feature[];
+}
+
+export interface GatheredPolicy {
+  policy: PolicySnapshot;
+  clusters: ClusterProfile[];
+  findings: Finding[];
+  /** The managed group's etag as read (sent as If-Match on write). */
+  etag?: string;
+}
+
+export function managedClusterIds(policy: PolicySnapshot, groupName: string): Set<string> {
+  const group = policy.groups.find((g) => g.name.toLowerCase() === groupName.toLowerCase());
+  const ids = new Set<string>();
+  for (const collection of group?.ruleCollections ?? []) {
+    const owner = ownerOfCollection(collection.rules);
+    if (owner !== undefined) ids.add(owner);
+  }
+  return ids;
+}
+
+export async function gatherPolicy(
+  connection: ArmConnection,
+  policyId: string,
+  settings: GatherSettings,
+): Promise<GatheredPolicy> {
+  const policy = await readPolicySnapshot(connection, policyId);
+  const managedIds = managedClusterIds(policy, settings.groupName);
+  const subscriptions = [
+    ...new Set(
+      [parseResourceId(policyId).subscriptionId, ...settings.subscriptions].map((s) => s.toLowerCase()),
+    ),
+  ];
+
+  const candidates = new Map<string, ClusterFacts>();
+  for (const subscription of subscriptions) {
+    for (const facts of await listClusters(connection, subscription))
+      candidates.set(facts.id.toLowerCase(), facts);
+  }
+  // Clusters the group holds but the scan did not see: another subscription, or deleted (then stale).
+  for (const id of managedIds) {
+    if (candidates.has(id)) continue;
+    const facts = await readCluster(connection, id);
+    if (facts !== undefined) candidates.set(id, facts);
+  }
+
+  const clusters: ClusterProfile[] = [];
+  const findings: Finding[] = [];
+  const subnetCache = new Map<string, string[]>();
+  const served = {
+    policyId,
+    managedClusterIds: managedIds,
+    includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
+    ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
+  };
+  for (const facts of [...candidates.values()].sort((a, b) =>
+    a.id.toLowerCase().localeCompare(b.id.toLowerCase()),
+  )) {
+    const first = profileFromFacts(facts, [], {
+      cloud: settings.cloud,
+      defaultFeatures: settings.defaultFeatures,
+    });
+    const tagging = {
+      id: facts.id,
+      ...(first.firewallPolicyId ? { taggedPolicyId: first.firewallPolicyId } : {}),
+    };
+    if (!servesCluster(tagging, served)) continue;
+    const subnets = await readNodeSubnets(connection, facts, subnetCache);
+    const result = profileFromFacts(facts, subnets.cidrs, {
+      cloud: settings.cloud,
+      defaultFeatures: settings.defaultFeatures,
+    });
+    findings.push(...result.findings, ...subnets.findings);
+    clusters.push(result.profile);
+  }
+  const group = policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase());
+  return { policy, clusters, findings, ...(group?.etag ? { etag: group.etag } : {}) };
+}

@@ -15,6 +15,8 @@ export interface ArmConnection {
   caCertPem?: string;
   /** LRO polling interval; the SDK default (2 s) when absent. Firewall writes take minutes in Azure. */
   pollIntervalMs?: number;
+  /** The SDK's own retries of 5xx/429/network errors; its defaults (3 retries, 0.8 s doubling) when absent. */
+  retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
 }
 
 /** DefaultAzureCredential for the cloud's Entra authority (managed identity in Azure, az login locally). */
@@ -28,6 +30,7 @@ function commonOptions(connection: ArmConnection) {
     endpoint,
     scope: CLOUD_ENDPOINTS[connection.cloud].tokenScope,
     ...(connection.caCertPem ? { tlsOptions: { ca: connection.caCertPem } } : {}),
+    ...(connection.retryOptions ? { retryOptions: connection.retryOptions } : {}),
     userAgentOptions: { userAgentPrefix: "aks-egress-guard" },
   };
 }

@@ -32,6 +32,7 @@ interface CheckOptions {
   groupPriority: string;
   defaultFeatures: string[];
   allowAnySource: boolean;
+  includeUntagged: boolean;
   format: "table" | "json";
 }
 
@@ -70,6 +71,7 @@ function connectionFrom(options: CheckOptions): ArmConnection {
     endpoint,
     ...(caCertPem ? { caCertPem } : {}),
     pollIntervalMs: isLocal(endpoint) ? 50 : 2000,
+    ...(isLocal(endpoint) ? { retryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 500 } } : {}),
   };
 }
 
@@ -173,6 +175,11 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
       "allow * as source for clusters whose subnets cannot be read (not recommended)",
       false,
     )
+    .option(
+      "--include-untagged",
+      "this is the default policy: it also serves clusters with no policy tag",
+      false,
+    )
     .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
     .addHelpText(
       "after",
@@ -195,7 +202,10 @@ Examples:
         catalogVersion: loadCatalog(options.catalog).version,
         allowAnySource: options.allowAnySource,
         subscriptions: options.subscription,
-        includeUntaggedWhenDefault: false,
+        includeUntaggedWhenDefault: options.includeUntagged,
+        ...(options.includeUntagged && options.firewallPolicy
+          ? { defaultPolicyId: options.firewallPolicy }
+          : {}),
         defaultFeatures: parseFeatures(options.defaultFeatures),
       };
       const policyId = await resolvePolicy(connection, options, settings);

@@ -1,0 +1,254 @@
+// The azure/ adapters through the real SDK clients against the ARM emulator over HTTPS, with faults.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ArmConnection } from "../../azure/clients";
+import { listClusters, readCluster, readNodeSubnets } from "../../azure/clusters";
+import { readPolicySnapshot, writeManagedGroup } from "../../azure/firewall";
+import { isGuardError } from "../../errors";
+import {
+  type ArmEmulator,
+  type FaultSpec,
+  startArmEmulator,
+  staticTokenCredential,
+} from "../../local/arm-emulator";
+import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import { POLICY_ID, SMALL_ESTATE, SUBSCRIPTION } from "../local/arm-emulator-helpers";
+
+const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-aks-weu/providers/Microsoft.ContainerService/managedClusters/aks-weu-prod`;
+const GROUP = "aks-egress-guard";
+
+const settings: PassSettings = {
+  cloud: "AzureCloud",
+  groupName: GROUP,
+  groupPriority: 300,
+  catalogVersion: "2023-06",
+  allowAnySource: false,
+  subscriptions: [],
+  includeUntaggedWhenDefault: false,
+  defaultFeatures: [],
+};
+
+let emulator: ArmEmulator;
+let connection: ArmConnection;
+
+beforeAll(async () => {
+  emulator = await startArmEmulator({ seedFile: SMALL_ESTATE, lroDelayMs: 20 });
+  connection = {
+    cloud: "AzureCloud",
+    credential: staticTokenCredential(),
+    endpoint: emulator.endpoint,
+    caCertPem: emulator.caCertPem,
+    pollIntervalMs: 10,
+    retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20 },
+  };
+});
+afterAll(async () => emulator.close());
+beforeEach(() => emulator.reset());
+
+const foreignGroups = () =>
+  JSON.stringify(
+    emulator.state().ruleCollectionGroups.filter((g) => !String(g.id).toLowerCase().endsWith(`/${GROUP}`)),
+  );
+const successfulPuts = () =>
+  emulator.requests().filter((r) => r.method === "PUT" && r.status >= 200 && r.status < 300);
+
+describe("cluster reader", () => {
+  it("reads what the drift engine needs from a cluster", async () => {
+    const facts = await readCluster(connection, CLUSTER_ID);
+    expect(facts).toMatchObject({
+      name: "aks-weu-prod",
+      location: "westeurope",
+      outboundType: "userDefinedRouting",
+      privateCluster: false,
+      addons: expect.objectContaining({ omsagent: true }),
+    });
+    expect(facts?.agentPools.map((p) => p.vmSize)).toContain("Standard_NC6s_v3");
+    expect(facts?.tags["aks-egress-guard/firewall-policy"]).toBe(POLICY_ID);
+  });
+
+  it("answers undefined for a cluster that does not exist, and lists a subscription", async () => {
+    expect(await readCluster(connection, CLUSTER_ID.replace("aks-weu-prod", "gone"))).toBeUndefined();
+    expect((await listClusters(connection, SUBSCRIPTION)).map((c) => c.name)).toEqual(["aks-weu-prod"]);
+  });
+
+  it("reads node subnets, and reports pools whose subnet is missing or unreadable", async () => {
+    const facts = await readCluster(connection, CLUSTER_ID);
+    if (facts === undefined) throw new Error("seed cluster missing");
+    expect((await readNodeSubnets(connection, facts)).cidrs).toEqual(["10.10.0.0/22", "10.10.4.0/22"]);
+    const broken = {
+      ...facts,
+      agentPools: [
+        { name: "managed" },
+        {
+          name: "lost",
+          vnetSubnetId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/nope`,
+        },
+      ],
+    };
+    const result = await readNodeSubnets(connection, broken);
+    expect(result.cidrs).toEqual([]);
+    expect(result.findings.map((f) => f.code)).toEqual(["POOL_WITHOUT_SUBNET", "SUBNET_UNREADABLE"]);
+  });
+});
+
+describe("firewall adapter", () => {
+  it("reads the policy's DNS proxy setting and every group", async () => {
+    const snapshot = await readPolicySnapshot(connection, POLICY_ID);
+    expect(snapshot.dnsProxyEnabled).toBe(true);
+    expect(snapshot.groups.map((g) => g.name)).toEqual(["platform-baseline"]);
+  });
+
+  it("names a missing policy", async () => {
+    await expect(
+      readPolicySnapshot(connection, POLICY_ID.replace("fw-policy", "nope")),
+    ).rejects.toMatchObject({ code: "POLICY_NOT_FOUND" });
+  });
+
+  it("refuses to write any group but its own, and sends nothing", async () => {
+    const snapshot = await readPolicySnapshot(connection, POLICY_ID);
+    const foreign = snapshot.groups[0];
+    if (foreign === undefined) throw new Error("seed group missing");
+    emulator.clearRequests();
+    await expect(writeManagedGroup(connection, POLICY_ID, GROUP, foreign)).rejects.toThrow(
+      /writes only its own group "aks-egress-guard"/,
+    );
+    expect(emulator.requests()).toEqual([]);
+  });
+
+  it("fixes drift with exactly one PUT, then finds none and writes nothing", async () => {
+    const before = foreignGroups();
+    const { plan, gathered } = await checkPolicy(connection, POLICY_ID, settings);
+    expect(plan.action).toBe("put");
+    expect(gathered.clusters.map((c) => c.features)).toEqual([["gpu", "azure-monitor"]]);
+    emulator.clearRequests();
+    const result = await applyPlan(connection, POLICY_ID, plan, settings);
+    expect(result).toMatchObject({ writes: 1, converged: true });
+    expect(successfulPuts()).toHaveLength(1);
+    emulator.clearRequests();
+    const again = await checkPolicy(connection, POLICY_ID, settings);
+    expect(again.plan.action).toBe("none");
+    expect(await applyPlan(connection, POLICY_ID, again.plan, settings)).toMatchObject({ writes: 0 });
+    expect(emulator.requests().filter((r) => r.method !== "GET")).toEqual([]);
+    expect(foreignGroups()).toBe(before);
+  });
+
+  it.each<[string, FaultSpec]>([
+    [
+      "409 AnotherOperationInProgress twice",
+      { kind: "conflict", code: "AnotherOperationInProgress", method: "PUT", times: 2 },
+    ],
+    [
+      "409 UpdateNotAllowedWhenUpdatingOrDeleting",
+      {
+        kind: "conflict",
+        code: "FirewallPolicyRuleCollectionGroupUpdateNotAllowedWhenUpdatingOrDeleting",
+        method: "PUT",
+      },
+    ],
+    ["429 with Retry-After", { kind: "throttle", retryAfterSeconds: 0, method: "PUT", times: 2 }],
+    ["500 on the PUT", { kind: "serverError", method: "PUT" }],
+    ["a dropped connection", { kind: "dropConnection", method: "PUT" }],
+    ["500 on a read", { kind: "serverError", method: "GET", pathContains: "ruleCollectionGroups" }],
+  ])("converges through %s, leaving foreign groups byte-identical", async (_, fault) => {
+    const before = foreignGroups();
+    const { plan, gathered } = await checkPolicy(connection, POLICY_ID, settings);
+    emulator.injectFault(fault);
+    const result = await applyPlan(connection, POLICY_ID, plan, settings, {
+      ...(gathered.etag ? { etag: gathered.etag } : {}),
+      busyTimeoutMs: 30_000,
+    });
+    expect(result.converged).toBe(true);
+    expect(successfulPuts()).toHaveLength(1);
+    expect(emulator.faults().every((f) => f.remaining === 0)).toBe(true);
+    expect(foreignGroups()).toBe(before);
+  });
+
+  it("reports an operation that ends Failed, and the next pass converges", async () => {
+    const { plan } = await checkPolicy(connection, POLICY_ID, settings);
+    emulator.injectFault({ kind: "lroFailed", method: "PUT" });
+    await expect(applyPlan(connection, POLICY_ID, plan, settings)).rejects.toMatchObject({
+      code: "ARM_REQUEST_FAILED",
+    });
+    const retry = await checkPolicy(connection, POLICY_ID, settings);
+    expect((await applyPlan(connection, POLICY_ID, retry.plan, settings)).converged).toBe(true);
+  });
+
+  it("turns 412 into ARM_PRECONDITION_FAILED so the caller re-reads and re-plans", async () => {
+    const first = await checkPolicy(connection, POLICY_ID, settings);
+    await applyPlan(connection, POLICY_ID, first.plan, settings);
+    // Someone edits the managed group by hand: a rule's ports change.
+    const snapshot = await readPolicySnapshot(connection, POLICY_ID);
+    const group = snapshot.groups.find((g) => g.name === GROUP);
+    if (group === undefined) throw new Error("managed group missing");
+    const staleEtag = group.etag;
+    const edited = structuredClone(group);
+    const rule = edited.ruleCollections[0]?.rules?.[0] as {
+      protocols?: { protocolType: string; port: number }[];
+    };
+    rule.protocols = [{ protocolType: "Https", port: 8443 }];
+    await writeManagedGroup(connection, POLICY_ID, GROUP, edited);
+    const replan = await checkPolicy(connection, POLICY_ID, settings);
+    expect(replan.plan.changes.map((c) => c.kind)).toEqual(["modify"]);
+    const error = await applyPlan(
+      connection,
+      POLICY_ID,
+      replan.plan,
+      settings,
+      staleEtag ? { etag: staleEtag } : {},
+    ).catch((e: unknown) => e);
+    expect(isGuardError(error, "ARM_PRECONDITION_FAILED")).toBe(true);
+    expect(
+      (
+        await applyPlan(
+          connection,
+          POLICY_ID,
+          replan.plan,
+          settings,
+          replan.gathered.etag ? { etag: replan.gathered.etag } : {},
+        )
+      ).converged,
+    ).toBe(true);
+  });
+
+  it("gives up on a policy that stays busy, within the time limit, and writes nothing", async () => {
+    const { plan } = await checkPolicy(connection, POLICY_ID, settings);
+    emulator.injectFault({ kind: "conflict", code: "AnotherOperationInProgress", method: "PUT", times: 100 });
+    const started = Date.now();
+    await expect(
+      applyPlan(connection, POLICY_ID, plan, settings, { busyTimeoutMs: 1500 }),
+    ).rejects.toMatchObject({
+      code: "ARM_BUSY_TIMEOUT",
+      message: expect.stringMatching(/stayed busy \(409 AnotherOperationInProgress\)/),
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(successfulPuts()).toHaveLength(0);
+  });
+
+  it("waits while someone else's write is in flight instead of colliding with it", async () => {
+    const { plan } = await checkPolicy(connection, POLICY_ID, settings);
+    const snapshot = await readPolicySnapshot(connection, POLICY_ID);
+    const foreign = snapshot.groups[0];
+    if (foreign === undefined) throw new Error("seed group missing");
+    // Another tool rewrites its own group unchanged, slowly; our write must queue behind it.
+    emulator.setLroDelay(400);
+    const { NetworkManagementClient } = await import("@azure/arm-network");
+    const other = new NetworkManagementClient(
+      staticTokenCredential(),
+      SUBSCRIPTION,
+      emulator.clientOptions(),
+    );
+    await other.firewallPolicyRuleCollectionGroups.beginCreateOrUpdate(
+      "rg-network-weu",
+      "fw-policy",
+      foreign.name,
+      {
+        priority: foreign.priority,
+        ruleCollections: foreign.ruleCollections as never,
+      },
+    );
+    emulator.setLroDelay(20);
+    emulator.clearRequests();
+    const result = await applyPlan(connection, POLICY_ID, plan, settings);
+    expect(result.converged).toBe(true);
+    expect(emulator.requests().filter((r) => r.method === "PUT" && r.status === 409)).toEqual([]);
+  });
+});

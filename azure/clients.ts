@@ -19,6 +19,34 @@ export interface ArmConnection {
   retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
 }
 
+/** The local ARM emulator accepts any bearer token; the SDK still insists on asking a credential. */
+export function localEmulatorCredential(): TokenCredential {
+  return {
+    getToken: async () => ({ token: "local-emulator", expiresOnTimestamp: Date.now() + 3_600_000, tokenType: "Bearer" }),
+  };
+}
+
+export function isLocalEndpoint(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host === "::1";
+}
+
+/**
+ * A connection to real ARM (the cloud's endpoint, DefaultAzureCredential) or, given a localhost
+ * endpoint, to the emulator (dummy token, its CA, fast polling and retries).
+ */
+export function armConnection(cloud: Cloud, endpoint?: string, caCertPem?: string): ArmConnection {
+  if (endpoint === undefined) return { cloud, credential: defaultCredential(cloud) };
+  const local = isLocalEndpoint(endpoint);
+  return {
+    cloud,
+    credential: local ? localEmulatorCredential() : defaultCredential(cloud),
+    endpoint: new URL(endpoint).origin,
+    ...(caCertPem ? { caCertPem } : {}),
+    ...(local ? { pollIntervalMs: 50, retryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 500 } } : {}),
+  };
+}
+
 /** DefaultAzureCredential for the cloud's Entra authority (managed identity in Azure, az login locally). */
 export function defaultCredential(cloud: Cloud): TokenCredential {
   return new DefaultAzureCredential({ authorityHost: CLOUD_ENDPOINTS[cloud].authorityHost });

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { type ArmConnection, defaultCredential } from "../../azure/clients";
+import { type ArmConnection, armConnection } from "../../azure/clients";
 import { readCluster } from "../../azure/clusters";
 import { FIREWALL_POLICY_TYPE, MANAGED_CLUSTER_TYPE, parseResourceId } from "../../azure/resource-id";
 import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from "../../catalog";
@@ -12,7 +12,6 @@ import { profileFromFacts } from "../../drift/cluster-profile";
 import { formatPlan } from "../../drift/format";
 import type { Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
-import { staticTokenCredential } from "../../local/arm-emulator/credential";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
 import type { CliContext } from "../main";
 
@@ -38,22 +37,13 @@ interface CheckOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function isLocal(endpoint: string): boolean {
-  const host = new URL(endpoint).hostname;
-  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host === "::1";
-}
-
 function connectionFrom(options: CheckOptions): ArmConnection {
   const cloud = parseCloud(options.cloud);
-  if (options.endpoint === undefined) return { cloud, credential: defaultCredential(cloud) };
-  let endpoint: string;
+  if (options.endpoint === undefined) return armConnection(cloud);
   try {
-    endpoint = new URL(options.endpoint).origin;
+    new URL(options.endpoint);
   } catch {
-    throw new GuardError(
-      "BAD_ARGUMENT",
-      `bad --endpoint "${options.endpoint}": expected a URL such as https://127.0.0.1:8443.`,
-    );
+    throw new GuardError("BAD_ARGUMENT", `bad --endpoint "${options.endpoint}": expected a URL such as https://127.0.0.1:8443.`);
   }
   const caFile = options.caFile ?? process.env.AKS_EGRESS_CA_FILE;
   let caCertPem: string | undefined;
@@ -64,15 +54,7 @@ function connectionFrom(options: CheckOptions): ArmConnection {
       throw new GuardError("BAD_ARGUMENT", `cannot read --ca-file ${caFile}: ${(error as Error).message}`);
     }
   }
-  return {
-    cloud,
-    // The local emulator accepts any token; real ARM behind another endpoint gets real credentials.
-    credential: isLocal(endpoint) ? staticTokenCredential() : defaultCredential(cloud),
-    endpoint,
-    ...(caCertPem ? { caCertPem } : {}),
-    pollIntervalMs: isLocal(endpoint) ? 50 : 2000,
-    ...(isLocal(endpoint) ? { retryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 500 } } : {}),
-  };
+  return armConnection(cloud, options.endpoint, caCertPem);
 }
 
 function priority(value: string): number {

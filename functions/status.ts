@@ -1,0 +1,61 @@
+// GET /api/status?policy=ID or ?cluster=ID: the last pass, the drift found, any pending approval.
+import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import type { DurableClient } from "durable-functions";
+import * as df from "durable-functions";
+import { instanceIdFor } from "../orchestrations/instance-id";
+import type { ReconcilerStatus } from "../orchestrations/reconciler";
+import { appSettings } from "../orchestrations/settings";
+import { json, problem } from "./http/responses";
+
+async function policyStatus(client: DurableClient, policyId: string) {
+  const instanceId = instanceIdFor(policyId);
+  try {
+    const status = await client.getStatus(instanceId);
+    const custom = status.customStatus as ReconcilerStatus | undefined;
+    // The approval link is only handed out by the approval request itself, never here.
+    const pendingApproval = custom?.pendingApproval
+      ? { ...custom.pendingApproval, link: undefined }
+      : undefined;
+    return {
+      policyId,
+      instanceId,
+      runtimeStatus: status.runtimeStatus,
+      lastUpdated: status.lastUpdatedTime,
+      ...custom,
+      ...(pendingApproval ? { pendingApproval } : {}),
+    };
+  } catch {
+    return { policyId, instanceId, runtimeStatus: "NotStarted" };
+  }
+}
+
+export async function statusHandler(request: HttpRequest, client: DurableClient): Promise<HttpResponseInit> {
+  const settings = appSettings();
+  const policy = request.query.get("policy");
+  const cluster = request.query.get("cluster");
+  if ((policy === null) === (cluster === null))
+    return problem(400, "give exactly one of ?policy=<firewall policy ID> or ?cluster=<cluster ID>.");
+  if (policy !== null) {
+    const known = settings.firewallPolicies.find((p) => p.toLowerCase() === policy.toLowerCase());
+    if (known === undefined)
+      return problem(
+        404,
+        `firewall policy ${policy} is not managed by this app. Managed: ${settings.firewallPolicies.join(", ")}`,
+      );
+    return json(200, await policyStatus(client, known));
+  }
+  const wanted = (cluster ?? "").toLowerCase();
+  const statuses = await Promise.all(settings.firewallPolicies.map((p) => policyStatus(client, p)));
+  const serving = statuses.filter(
+    (s) =>
+      "last" in s && (s.last as ReconcilerStatus["last"])?.clusters.some((c) => c.toLowerCase() === wanted),
+  );
+  return json(200, { cluster, policies: serving });
+}
+
+df.app.client.http("status", {
+  route: "status",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: statusHandler,
+});

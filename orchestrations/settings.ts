@@ -1,0 +1,234 @@
+// The app's settings: environment variables (app settings in Azure, local.settings.json locally),
+// read and validated once, with one message that names every bad setting.
+import { z } from "zod";
+import {
+  CLOUDS,
+  type Cloud,
+  catalogVersions,
+  DEFAULT_CATALOG_VERSION,
+  type Feature,
+  parseFeatures,
+} from "../catalog";
+import { MODES, type Mode } from "../drift/types";
+import { GuardError, isGuardError } from "../errors";
+
+export interface AppSettings {
+  cloud: Cloud;
+  /** Firewall policies in scope; events about others are ignored. */
+  firewallPolicies: string[];
+  defaultPolicyId?: string;
+  includeUntaggedWhenDefault: boolean;
+  subscriptions: string[];
+  groupName: string;
+  groupPriority: number;
+  catalogVersion: string;
+  mode: Mode;
+  removalsNeedApproval: boolean;
+  /** A plan removing more than this share of the managed rules always needs approval. */
+  maxRemovedShare: number;
+  approvalTimeoutMinutes: number;
+  signingKey: string;
+  /** The app's managed identity: events it caused are dropped. */
+  appObjectId?: string;
+  appClientId?: string;
+  notificationTopicEndpoint?: string;
+  notificationTopicKey?: string;
+  sweepSchedule: string;
+  debounceSeconds: number;
+  defaultFeatures: Feature[];
+  allowAnySource: boolean;
+  /** Base URL for approval links, e.g. https://myapp.azurewebsites.net. */
+  publicBaseUrl: string;
+  /** The local ARM emulator (npm start, tests); real ARM when absent. */
+  armEndpoint?: string;
+  armCaFile?: string;
+}
+
+/** Every setting the code reads, with what it means (README and infra cross-checks use this). */
+export const SETTING_NAMES = {
+  cloud: "AKS_EGRESS_CLOUD",
+  firewallPolicies: "AKS_EGRESS_FIREWALL_POLICIES",
+  defaultPolicyId: "AKS_EGRESS_DEFAULT_FIREWALL_POLICY",
+  includeUntaggedWhenDefault: "AKS_EGRESS_INCLUDE_UNTAGGED",
+  subscriptions: "AKS_EGRESS_SUBSCRIPTIONS",
+  groupName: "AKS_EGRESS_GROUP_NAME",
+  groupPriority: "AKS_EGRESS_GROUP_PRIORITY",
+  catalogVersion: "AKS_EGRESS_CATALOG_VERSION",
+  mode: "AKS_EGRESS_MODE",
+  removalsNeedApproval: "AKS_EGRESS_REMOVALS_NEED_APPROVAL",
+  maxRemovedShare: "AKS_EGRESS_MAX_REMOVED_SHARE",
+  approvalTimeoutMinutes: "AKS_EGRESS_APPROVAL_TIMEOUT_MINUTES",
+  signingKey: "AKS_EGRESS_APPROVAL_SIGNING_KEY",
+  appObjectId: "AKS_EGRESS_APP_OBJECT_ID",
+  appClientId: "AKS_EGRESS_APP_CLIENT_ID",
+  notificationTopicEndpoint: "AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT",
+  notificationTopicKey: "AKS_EGRESS_NOTIFICATION_TOPIC_KEY",
+  sweepSchedule: "AKS_EGRESS_SWEEP_SCHEDULE",
+  debounceSeconds: "AKS_EGRESS_DEBOUNCE_SECONDS",
+  defaultFeatures: "AKS_EGRESS_DEFAULT_FEATURES",
+  allowAnySource: "AKS_EGRESS_ALLOW_ANY_SOURCE",
+  publicBaseUrl: "AKS_EGRESS_PUBLIC_BASE_URL",
+  armEndpoint: "AKS_EGRESS_ARM_ENDPOINT",
+  armCaFile: "AKS_EGRESS_ARM_CA_FILE",
+} as const satisfies Record<keyof AppSettings, string>;
+
+/** Read by host.json and the timer binding, not by code: listed so docs and infra stay complete. */
+export const HOST_SETTING_NAMES = ["AKS_EGRESS_TASK_HUB"] as const;
+
+const POLICY_ID =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.network\/firewallpolicies\/[^/]+$/i;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const list = (raw: string | undefined) =>
+  (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" });
+const asBool = (raw: string) => ["true", "1", "yes"].includes(raw);
+const number = (min: number, max: number, integer = true) =>
+  z.coerce
+    .number({ message: "expected a number" })
+    .refine((n) => (!integer || Number.isInteger(n)) && n >= min && n <= max, {
+      message: `expected ${integer ? "a whole number" : "a number"} from ${min} to ${max}`,
+    });
+// NCRONTAB with six fields (seconds first), as the Functions timer trigger takes it.
+const NCRONTAB = /^(\S+\s+){5}\S+$/;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates every setting; one GuardError("CONFIG_INVALID") lists every problem. */
+export function loadSettings(env: Env = process.env): AppSettings {
+  const problems: string[] = [];
+  const get = (key: keyof typeof SETTING_NAMES) => {
+    const value = env[SETTING_NAMES[key]];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+  function check<T>(key: keyof typeof SETTING_NAMES, schema: z.ZodType<T>, fallback: T): T {
+    const raw = get(key);
+    if (raw === undefined) return fallback;
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    problems.push(`${SETTING_NAMES[key]}="${raw}": ${result.error.issues.map((i) => i.message).join("; ")}`);
+    return fallback;
+  }
+  const policyList = (key: "firewallPolicies" | "defaultPolicyId") => {
+    const values = list(get(key));
+    const bad = values.filter((v) => !POLICY_ID.test(v));
+    if (bad.length > 0)
+      problems.push(`${SETTING_NAMES[key]}: not a firewall policy resource ID: ${bad.join(", ")}`);
+    return values.filter((v) => POLICY_ID.test(v));
+  };
+
+  const cloud = check(
+    "cloud",
+    z.enum(CLOUDS, { message: `expected one of ${CLOUDS.join(", ")}` }),
+    "AzureCloud",
+  );
+  const firewallPolicies = policyList("firewallPolicies");
+  const [defaultPolicyId] = policyList("defaultPolicyId");
+  const subscriptions = list(get("subscriptions"));
+  const badSubscriptions = subscriptions.filter((s) => !GUID.test(s));
+  if (badSubscriptions.length > 0)
+    problems.push(`${SETTING_NAMES.subscriptions}: not a subscription ID: ${badSubscriptions.join(", ")}`);
+  let defaultFeatures: Feature[] = [];
+  try {
+    defaultFeatures = parseFeatures(list(get("defaultFeatures")));
+  } catch (error) {
+    if (!isGuardError(error)) throw error;
+    problems.push(`${SETTING_NAMES.defaultFeatures}: ${error.message}`);
+  }
+  const signingKey = get("signingKey");
+  if (signingKey === undefined) {
+    problems.push(
+      `${SETTING_NAMES.signingKey} is missing: approval links are signed with it (use 32 or more random characters).`,
+    );
+  } else if (signingKey.length < 32) {
+    problems.push(
+      `${SETTING_NAMES.signingKey} is too short (${signingKey.length} characters): use 32 or more random characters.`,
+    );
+  }
+  const topicEndpoint = check(
+    "notificationTopicEndpoint",
+    z.url({ message: "expected an https URL" }),
+    undefined,
+  );
+  const hostName = env.WEBSITE_HOSTNAME;
+  const publicBaseUrl = check(
+    "publicBaseUrl",
+    z.url({ message: "expected a URL such as https://myapp.azurewebsites.net" }),
+    hostName ? `https://${hostName}` : "http://localhost:7071",
+  ).replace(/\/$/, "");
+
+  const settings: AppSettings = {
+    cloud,
+    firewallPolicies: [...new Set([...firewallPolicies, ...(defaultPolicyId ? [defaultPolicyId] : [])])],
+    ...(defaultPolicyId ? { defaultPolicyId } : {}),
+    includeUntaggedWhenDefault: asBool(check("includeUntaggedWhenDefault", bool, "false")),
+    subscriptions,
+    groupName: check(
+      "groupName",
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, { message: "expected 1-80 letters, digits, . _ -" }),
+      "aks-egress-guard",
+    ),
+    groupPriority: check("groupPriority", number(100, 65000), 300),
+    catalogVersion: check(
+      "catalogVersion",
+      z.string().refine((v) => catalogVersions().includes(v), {
+        message: `expected one of ${catalogVersions().join(", ")}`,
+      }),
+      DEFAULT_CATALOG_VERSION,
+    ),
+    mode: check("mode", z.enum(MODES, { message: `expected one of ${MODES.join(", ")}` }), "approve"),
+    removalsNeedApproval: asBool(check("removalsNeedApproval", bool, "true")),
+    maxRemovedShare: check("maxRemovedShare", number(0, 1, false), 0.25),
+    approvalTimeoutMinutes: check("approvalTimeoutMinutes", number(1, 7 * 24 * 60), 24 * 60),
+    signingKey: signingKey ?? "",
+    ...(get("appObjectId")
+      ? { appObjectId: check("appObjectId", z.string().regex(GUID, { message: "expected a GUID" }), "") }
+      : {}),
+    ...(get("appClientId")
+      ? { appClientId: check("appClientId", z.string().regex(GUID, { message: "expected a GUID" }), "") }
+      : {}),
+    ...(topicEndpoint ? { notificationTopicEndpoint: topicEndpoint } : {}),
+    ...(get("notificationTopicKey") ? { notificationTopicKey: get("notificationTopicKey") as string } : {}),
+    sweepSchedule: check(
+      "sweepSchedule",
+      z.string().regex(NCRONTAB, { message: "expected a six-field NCRONTAB expression, e.g. 0 0 */6 * * *" }),
+      "0 0 */6 * * *",
+    ),
+    debounceSeconds: check("debounceSeconds", number(0, 3600), 30),
+    defaultFeatures,
+    allowAnySource: asBool(check("allowAnySource", bool, "false")),
+    publicBaseUrl,
+    ...(get("armEndpoint")
+      ? { armEndpoint: check("armEndpoint", z.url({ message: "expected a URL" }), "") }
+      : {}),
+    ...(get("armCaFile") ? { armCaFile: get("armCaFile") as string } : {}),
+  };
+  if (settings.firewallPolicies.length === 0) {
+    problems.push(
+      `${SETTING_NAMES.firewallPolicies} (or ${SETTING_NAMES.defaultPolicyId}) is empty: name at least one firewall policy to manage.`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new GuardError("CONFIG_INVALID", `invalid settings:\n  ${problems.join("\n  ")}`, {
+      details: { problems },
+    });
+  }
+  return settings;
+}
+
+let cached: AppSettings | undefined;
+
+/** The settings of this process, validated on first use. */
+export function appSettings(): AppSettings {
+  cached ??= loadSettings();
+  return cached;
+}
+
+/** For tests and the local host, which change the environment between runs. */
+export function resetSettingsCache(): void {
+  cached = undefined;
+}

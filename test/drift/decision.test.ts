@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { decide, effectiveMode } from "../../drift/decision";
+import type { ClusterProfile, Mode, Plan, RuleChange } from "../../drift/types";
+
+const A = "/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedclusters/a";
+const B = "/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedclusters/b";
+const cluster = (id: string, mode?: Mode): ClusterProfile => ({
+  id,
+  name: id.split("/").pop() ?? "",
+  cloud: "AzureCloud",
+  region: "westeurope",
+  features: [],
+  parameters: {},
+  privateCluster: false,
+  nodeSubnets: ["10.0.0.0/24"],
+  ...(mode ? { mode } : {}),
+});
+const plan = (changes: RuleChange[], removed = 0, before = 100): Plan => ({
+  policyId: "p",
+  groupName: "g",
+  action: changes.length > 0 ? "put" : "none",
+  changes,
+  findings: [],
+  hash: "h",
+  risk: {
+    added: changes.filter((c) => c.kind === "add").length,
+    removed,
+    changed: 0,
+    managedRulesBefore: before,
+    removedShare: before === 0 ? 0 : removed / before,
+  },
+});
+const add = (clusterId?: string): RuleChange => ({
+  kind: "add",
+  collection: "c",
+  rule: "r",
+  ...(clusterId ? { clusterId } : {}),
+});
+const remove = (clusterId?: string): RuleChange => ({
+  kind: "remove",
+  collection: "c",
+  rule: "r",
+  ...(clusterId ? { clusterId } : {}),
+});
+const base = { mode: "auto" as Mode, removalsNeedApproval: true, maxRemovedShare: 0.25 };
+
+describe("remediation decision", () => {
+  it.each([
+    ["no drift", plan([]), base, [], "none"],
+    ["auto, additions only", plan([add(A)]), base, [cluster(A)], "apply"],
+    ["audit globally", plan([add(A)]), { ...base, mode: "audit" as Mode }, [cluster(A)], "report"],
+    ["approve globally", plan([add(A)]), { ...base, mode: "approve" as Mode }, [cluster(A)], "approve"],
+    ["auto with a removal (removals need approval)", plan([remove(A)], 1), base, [cluster(A)], "approve"],
+    [
+      "auto with a removal allowed",
+      plan([remove(A)], 1),
+      { ...base, removalsNeedApproval: false },
+      [cluster(A)],
+      "apply",
+    ],
+    [
+      "auto removing 30% > 25% even when removals are allowed",
+      plan([remove(A)], 30),
+      { ...base, removalsNeedApproval: false },
+      [cluster(A)],
+      "approve",
+    ],
+    [
+      "a cluster tagged audit stops the whole plan",
+      plan([add(A), add(B)]),
+      base,
+      [cluster(A), cluster(B, "audit")],
+      "report",
+    ],
+    [
+      "a cluster tagged auto under a global approve",
+      plan([add(A)]),
+      { ...base, mode: "approve" as Mode },
+      [cluster(A, "auto")],
+      "apply",
+    ],
+    [
+      "stale rules of a gone cluster follow the global mode",
+      plan([remove(B)], 1),
+      { ...base, mode: "approve" as Mode, removalsNeedApproval: false },
+      [cluster(A, "auto")],
+      "approve",
+    ],
+  ])("%s", (_, p, settings, clusters, outcome) => {
+    expect(decide(p, clusters, settings).outcome).toBe(outcome);
+  });
+
+  it("says why approval is needed, with the share", () => {
+    const d = decide(plan([remove(A)], 40), [cluster(A)], base);
+    expect(d.reasons).toEqual([
+      "the plan removes 40 rule(s), and removals need approval",
+      "the plan removes 40% of the managed rules, more than the 25% allowed without approval",
+    ]);
+  });
+
+  it("takes the strictest mode among the clusters a plan changes", () => {
+    expect(effectiveMode(plan([add(A), add(B)]), [cluster(A, "approve"), cluster(B, "auto")], "auto")).toBe(
+      "approve",
+    );
+  });
+});

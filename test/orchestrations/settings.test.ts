@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { isGuardError } from "../../errors";
+import { loadSettings, SETTING_NAMES } from "../../orchestrations/settings";
+
+const POLICY =
+  "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/fw";
+const minimal = { AKS_EGRESS_FIREWALL_POLICIES: POLICY, AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(32) };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    if (isGuardError(error, "CONFIG_INVALID")) return error.details.problems as string[];
+    throw error;
+  }
+  return [];
+}
+
+describe("settings", () => {
+  it("has safe defaults", () => {
+    expect(loadSettings(minimal)).toMatchObject({
+      cloud: "AzureCloud",
+      groupName: "aks-egress-guard",
+      groupPriority: 300,
+      catalogVersion: "2023-06",
+      mode: "approve",
+      removalsNeedApproval: true,
+      maxRemovedShare: 0.25,
+      approvalTimeoutMinutes: 1440,
+      debounceSeconds: 30,
+      sweepSchedule: "0 0 */6 * * *",
+      allowAnySource: false,
+      publicBaseUrl: "http://localhost:7071",
+    });
+  });
+
+  it("names every bad setting at once", () => {
+    const found = problems({
+      AKS_EGRESS_CLOUD: "AzureGermany",
+      AKS_EGRESS_FIREWALL_POLICIES: "fw-policy",
+      AKS_EGRESS_GROUP_PRIORITY: "70000",
+      AKS_EGRESS_MODE: "yolo",
+      AKS_EGRESS_MAX_REMOVED_SHARE: "2",
+      AKS_EGRESS_APPROVAL_SIGNING_KEY: "short",
+      AKS_EGRESS_SUBSCRIPTIONS: "not-a-guid",
+      AKS_EGRESS_DEFAULT_FEATURES: "gpu,quantum",
+      AKS_EGRESS_SWEEP_SCHEDULE: "every day",
+      AKS_EGRESS_DEBOUNCE_SECONDS: "soon",
+      AKS_EGRESS_CATALOG_VERSION: "2019",
+      AKS_EGRESS_APP_OBJECT_ID: "me",
+    });
+    for (const name of [
+      "AKS_EGRESS_CLOUD",
+      "AKS_EGRESS_FIREWALL_POLICIES",
+      "AKS_EGRESS_GROUP_PRIORITY",
+      "AKS_EGRESS_MODE",
+      "AKS_EGRESS_MAX_REMOVED_SHARE",
+      "AKS_EGRESS_APPROVAL_SIGNING_KEY",
+      "AKS_EGRESS_SUBSCRIPTIONS",
+      "AKS_EGRESS_DEFAULT_FEATURES",
+      "AKS_EGRESS_SWEEP_SCHEDULE",
+      "AKS_EGRESS_DEBOUNCE_SECONDS",
+      "AKS_EGRESS_CATALOG_VERSION",
+      "AKS_EGRESS_APP_OBJECT_ID",
+    ]) {
+      expect(
+        found.some((p) => p.startsWith(name)),
+        name,
+      ).toBe(true);
+    }
+    expect(found.find((p) => p.startsWith("AKS_EGRESS_MODE"))).toMatch(
+      /expected one of audit, auto, approve/,
+    );
+  });
+
+  it("requires a policy and a signing key", () => {
+    expect(problems({})).toEqual([
+      expect.stringMatching(/AKS_EGRESS_APPROVAL_SIGNING_KEY is missing/),
+      expect.stringMatching(/AKS_EGRESS_FIREWALL_POLICIES .* is empty/),
+    ]);
+  });
+
+  it("adds the default policy to the policies in scope, and reads the host name for links", () => {
+    const settings = loadSettings({
+      AKS_EGRESS_DEFAULT_FIREWALL_POLICY: POLICY,
+      AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(32),
+      WEBSITE_HOSTNAME: "guard.azurewebsites.net",
+    });
+    expect(settings.firewallPolicies).toEqual([POLICY]);
+    expect(settings.publicBaseUrl).toBe("https://guard.azurewebsites.net");
+  });
+
+  it("lists a name for every setting", () => {
+    expect(Object.values(SETTING_NAMES).every((n) => /^AKS_EGRESS_[A-Z_]+$/.test(n))).toBe(true);
+  });
+});

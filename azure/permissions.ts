@@ -1,0 +1,13 @@
+// The Azure RBAC actions the app's identity needs, and nothing more (infra/ grants exactly these;
+// a test cross-checks the two). Reading clusters and subnets is covered by the built-in Reader role.
+export const FIREWALL_POLICY_ACTIONS = [
+  "Microsoft.Network/firewallPolicies/read",
+  "Microsoft.Network/firewallPolicies/ruleCollectionGroups/read",
+  "Microsoft.Network/firewallPolicies/ruleCollectionGroups/write",
+] as const;
+
+/** What `Reader` gives the app on the clusters' scope (listed for the README and the cross-check). */
+export const READ_ACTIONS = [
+  "Microsoft.ContainerService/managedClusters/read",
+  "Microsoft.Network/virtualNetworks/subnets/read",
+] as const;

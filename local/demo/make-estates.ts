@@ -1,0 +1,317 @@
+// Writes the demo estates (local/demo/estates/*.json): one emulated ARM estate per cloud, in ARM's
+// wire format, each with a firewall policy that has drifted. The managed groups are made with the
+// real drift engine ("what it looked like when it was right"), then changed the way people change
+// them. Run after a build: node dist/local/demo/make-estates.js
+import fs from "node:fs";
+import path from "node:path";
+import type { Cloud, Feature } from "../../catalog";
+import { desiredGroup } from "../../drift/render-group";
+import type { ClusterProfile, RuleCollectionGroup } from "../../drift/types";
+
+interface ClusterSpec {
+  name: string;
+  resourceGroup: string;
+  region: string;
+  pools: { name: string; vmSize: string; osType: "Linux" | "Windows"; subnet: string; cidr: string }[];
+  addons: string[];
+  features: Feature[];
+}
+
+interface EstateSpec {
+  file: string;
+  cloud: Cloud;
+  subscription: string;
+  region: string;
+  clusters: ClusterSpec[];
+  /** Clusters that used to exist: their collections are in the managed group, they are not. */
+  deleted: ClusterSpec[];
+  /** Builds the managed group as found (undefined: none yet). */
+  drift?: (group: RuleCollectionGroup) => RuleCollectionGroup;
+}
+
+const NETWORK_RG = "rg-network";
+
+function ids(estate: EstateSpec) {
+  const policy = `/subscriptions/${estate.subscription}/resourceGroups/${NETWORK_RG}/providers/Microsoft.Network/firewallPolicies/fw-hub-${estate.region}`;
+  const vnet = `/subscriptions/${estate.subscription}/resourceGroups/${NETWORK_RG}/providers/Microsoft.Network/virtualNetworks/vnet-spoke-${estate.region}`;
+  const cluster = (c: ClusterSpec) =>
+    `/subscriptions/${estate.subscription}/resourcegroups/${c.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${c.name}`;
+  return { policy, vnet, cluster };
+}
+
+function profile(estate: EstateSpec, c: ClusterSpec): ClusterProfile {
+  return {
+    id: ids(estate).cluster(c),
+    name: c.name,
+    cloud: estate.cloud,
+    region: c.region,
+    features: c.features,
+    parameters: {},
+    privateCluster: false,
+    nodeSubnets: c.pools.map((p) => p.cidr).sort(),
+  };
+}
+
+function clusterResource(estate: EstateSpec, c: ClusterSpec) {
+  const { policy, vnet, cluster } = ids(estate);
+  return {
+    id: cluster(c),
+    name: c.name,
+    type: "Microsoft.ContainerService/ManagedClusters",
+    location: c.region,
+    tags: { "aks-egress-guard/firewall-policy": policy, environment: "demo" },
+    identity: { type: "SystemAssigned" },
+    sku: { name: "Base", tier: "Standard" },
+    properties: {
+      provisioningState: "Succeeded",
+      powerState: { code: "Running" },
+      kubernetesVersion: "1.30.6",
+      dnsPrefix: c.name,
+      fqdn: `${c.name}-3f9c2a1b.hcp.${c.region}.azmk8s.io`,
+      agentPoolProfiles: c.pools.map((p, i) => ({
+        name: p.name,
+        count: 2,
+        vmSize: p.vmSize,
+        osType: p.osType,
+        osSKU: p.osType === "Windows" ? "Windows2022" : "Ubuntu",
+        mode: i === 0 ? "System" : "User",
+        type: "VirtualMachineScaleSets",
+        vnetSubnetID: `${vnet}/subnets/${p.subnet}`,
+        provisioningState: "Succeeded",
+      })),
+      addonProfiles: Object.fromEntries(c.addons.map((a) => [a, { enabled: true, config: {} }])),
+      networkProfile: {
+        networkPlugin: "azure",
+        outboundType: "userDefinedRouting",
+        loadBalancerSku: "standard",
+      },
+      apiServerAccessProfile: { enablePrivateCluster: false },
+      nodeResourceGroup: `MC_${c.resourceGroup}_${c.name}_${c.region}`,
+    },
+  };
+}
+
+function groupResource(estate: EstateSpec, group: RuleCollectionGroup) {
+  return {
+    id: `${ids(estate).policy}/ruleCollectionGroups/${group.name}`,
+    name: group.name,
+    type: "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
+    etag: 'W/"00000000-0000-4000-8000-000000000001"',
+    properties: {
+      provisioningState: "Succeeded",
+      priority: group.priority,
+      ruleCollections: group.ruleCollections,
+    },
+  };
+}
+
+const platformBaseline: RuleCollectionGroup = {
+  name: "platform-baseline",
+  priority: 200,
+  ruleCollections: [
+    {
+      ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+      name: "deny-risky-protocols",
+      priority: 110,
+      action: { type: "Deny" },
+      rules: [
+        {
+          ruleType: "NetworkRule",
+          name: "deny-smb-outbound",
+          description: "No SMB to the internet",
+          ipProtocols: ["TCP"],
+          sourceAddresses: ["10.0.0.0/8"],
+          destinationAddresses: ["*"],
+          destinationPorts: ["445"],
+        },
+      ],
+    },
+    {
+      ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+      name: "allow-corporate-sites",
+      priority: 120,
+      action: { type: "Allow" },
+      rules: [
+        {
+          ruleType: "ApplicationRule",
+          name: "intranet",
+          description: "Corporate intranet",
+          sourceAddresses: ["10.0.0.0/8"],
+          protocols: [{ protocolType: "Https", port: 443 }],
+          targetFqdns: ["intranet.contoso.com"],
+        },
+      ],
+    },
+  ],
+};
+
+const SETTINGS = {
+  groupName: "aks-egress-guard",
+  groupPriority: 300,
+  catalogVersion: "2023-06",
+  allowAnySource: false,
+};
+
+const pool = (
+  name: string,
+  vmSize: string,
+  subnet: string,
+  cidr: string,
+  osType: "Linux" | "Windows" = "Linux",
+) => ({ name, vmSize, subnet, cidr, osType });
+
+const ESTATES: EstateSpec[] = [
+  {
+    file: "azurecloud.json",
+    cloud: "AzureCloud",
+    subscription: "00000000-0000-0000-0000-0000000000a1",
+    region: "westeurope",
+    clusters: [
+      {
+        name: "aks-weu-prod",
+        resourceGroup: "rg-aks-weu",
+        region: "westeurope",
+        pools: [
+          pool("system", "Standard_D4ds_v5", "snet-prod-system", "10.10.0.0/22"),
+          pool("gpu", "Standard_NC6s_v3", "snet-prod-gpu", "10.10.4.0/22"),
+        ],
+        addons: ["omsagent"],
+        features: ["azure-monitor", "gpu"],
+      },
+      {
+        name: "aks-weu-batch",
+        resourceGroup: "rg-aks-weu",
+        region: "westeurope",
+        pools: [pool("system", "Standard_D4ds_v5", "snet-batch", "10.10.8.0/22")],
+        addons: [],
+        features: [],
+      },
+    ],
+    deleted: [
+      {
+        name: "aks-weu-legacy",
+        resourceGroup: "rg-aks-legacy",
+        region: "westeurope",
+        pools: [pool("system", "Standard_D2s_v3", "snet-legacy", "10.10.12.0/22")],
+        addons: [],
+        features: [],
+      },
+    ],
+    drift: (group) => {
+      const changed = structuredClone(group);
+      for (const collection of changed.ruleCollections) {
+        // The GPU pool was added after the rules were made: its hosts are missing.
+        collection.rules = (collection.rules ?? []).filter((r) => !/nvidia|download\.docker/.test(r.name));
+        // Someone opened another port by hand on the tunnel rule.
+        for (const rule of collection.rules) {
+          const prod = collection.name.startsWith("aks-aks-weu-prod-");
+          if (prod && rule.name === "net-tcp-azurecloud.westeurope" && "destinationPorts" in rule)
+            rule.destinationPorts = ["9000", "8080"];
+        }
+      }
+      // Someone added a rule of their own inside the managed group.
+      changed.ruleCollections.push({
+        ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+        name: "temp-allow-github",
+        priority: 900,
+        action: { type: "Allow" },
+        rules: [
+          {
+            ruleType: "ApplicationRule",
+            name: "github",
+            description: "temporary, ticket OPS-4711",
+            sourceAddresses: ["10.10.0.0/22"],
+            protocols: [{ protocolType: "Https", port: 443 }],
+            targetFqdns: ["github.com"],
+          },
+        ],
+      });
+      return changed;
+    },
+  },
+  {
+    file: "azurechinacloud.json",
+    cloud: "AzureChinaCloud",
+    subscription: "00000000-0000-0000-0000-0000000000c1",
+    region: "chinaeast2",
+    clusters: [
+      {
+        name: "aks-cne2-prod",
+        resourceGroup: "rg-aks-cne2",
+        region: "chinaeast2",
+        pools: [pool("system", "Standard_D4s_v3", "snet-system", "10.20.0.0/22")],
+        addons: ["azurepolicy"],
+        features: ["azure-policy"],
+      },
+    ],
+    deleted: [],
+  },
+  {
+    file: "azureusgovernment.json",
+    cloud: "AzureUSGovernment",
+    subscription: "00000000-0000-0000-0000-0000000000d1",
+    region: "usgovvirginia",
+    clusters: [
+      {
+        name: "aks-usgv-prod",
+        resourceGroup: "rg-aks-usgv",
+        region: "usgovvirginia",
+        pools: [
+          pool("system", "Standard_D4s_v3", "snet-system", "10.30.0.0/22"),
+          pool("win", "Standard_D4s_v3", "snet-windows", "10.30.4.0/22", "Windows"),
+        ],
+        addons: [],
+        features: ["windows"],
+      },
+    ],
+    deleted: [],
+    // The rules were made before the Windows pool existed.
+    drift: (group) => group,
+  },
+];
+
+function build(estate: EstateSpec) {
+  const { policy, vnet } = ids(estate);
+  const present = estate.clusters.map((c) => profile(estate, c));
+  const past = [...present, ...estate.deleted.map((c) => profile(estate, c))].map((p) =>
+    estate.file === "azureusgovernment.json"
+      ? { ...p, features: p.features.filter((f) => f !== "windows") }
+      : p,
+  );
+  const groups = [platformBaseline];
+  if (estate.drift) groups.push(estate.drift(desiredGroup(past, undefined, SETTINGS).group));
+  const pools = [...estate.clusters, ...estate.deleted].flatMap((c) => c.pools);
+  return {
+    managedClusters: estate.clusters.map((c) => clusterResource(estate, c)),
+    subnets: pools
+      .filter((p) => estate.clusters.some((c) => c.pools.includes(p)))
+      .map((p) => ({
+        id: `${vnet}/subnets/${p.subnet}`,
+        name: p.subnet,
+        type: "Microsoft.Network/virtualNetworks/subnets",
+        properties: { provisioningState: "Succeeded", addressPrefix: p.cidr },
+      })),
+    firewallPolicies: [
+      {
+        id: policy,
+        name: `fw-hub-${estate.region}`,
+        type: "Microsoft.Network/FirewallPolicies",
+        location: estate.region,
+        properties: {
+          provisioningState: "Succeeded",
+          sku: { tier: "Standard" },
+          threatIntelMode: "Alert",
+          dnsSettings: { servers: [], enableProxy: true },
+        },
+      },
+    ],
+    ruleCollectionGroups: groups.map((g) => groupResource(estate, g)),
+  };
+}
+
+const out = path.join(__dirname, "..", "..", "..", "local", "demo", "estates");
+fs.mkdirSync(out, { recursive: true });
+for (const estate of ESTATES) {
+  fs.writeFileSync(path.join(out, estate.file), `${JSON.stringify(build(estate), null, 2)}\n`);
+  console.log(`wrote local/demo/estates/${estate.file}`);
+}

@@ -22,7 +22,11 @@ export interface ArmConnection {
 /** The local ARM emulator accepts any bearer token; the SDK still insists on asking a credential. */
 export function localEmulatorCredential(): TokenCredential {
   return {
-    getToken: async () => ({ token: "local-emulator", expiresOnTimestamp: Date.now() + 3_600_000, tokenType: "Bearer" }),
+    getToken: async () => ({
+      token: "local-emulator",
+      expiresOnTimestamp: Date.now() + 3_600_000,
+      tokenType: "Bearer",
+    }),
   };
 }
 

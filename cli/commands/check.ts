@@ -43,7 +43,10 @@ function connectionFrom(options: CheckOptions): ArmConnection {
   try {
     new URL(options.endpoint);
   } catch {
-    throw new GuardError("BAD_ARGUMENT", `bad --endpoint "${options.endpoint}": expected a URL such as https://127.0.0.1:8443.`);
+    throw new GuardError(
+      "BAD_ARGUMENT",
+      `bad --endpoint "${options.endpoint}": expected a URL such as https://127.0.0.1:8443.`,
+    );
   }
   const caFile = options.caFile ?? process.env.AKS_EGRESS_CA_FILE;
   let caCertPem: string | undefined;

@@ -123,13 +123,17 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     reasons.push((yield context.df.waitForExternalEvent(EVENT_CHANGED)) as ChangeReason);
   }
 
-  // 2. Debounce: a fixed window from the first event; everything inside it is one pass.
+  // 2. Debounce: a fixed window from the first event; everything inside it is one pass. Each round
+  //    gets a fresh timer for the same deadline (a task is never reused across Task.any calls, which
+  //    replay does not handle well); the timer a round loses to an event is cancelled.
   status({ phase: "debouncing" });
-  const window = context.df.createTimer(addSeconds(context.df.currentUtcDateTime, settings.debounceSeconds));
+  const windowEnds = addSeconds(context.df.currentUtcDateTime, settings.debounceSeconds);
   for (;;) {
     const next = context.df.waitForExternalEvent(EVENT_CHANGED);
+    const window = context.df.createTimer(windowEnds);
     const winner: Task = yield context.df.Task.any([next, window]);
     if (winner === window) break;
+    window.cancel();
     reasons.push(next.result as ChangeReason);
   }
 
@@ -180,6 +184,10 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
   // 4. Events that arrived during the pass start the next one at once (a timer due now lets any
   //    already-delivered event win first).
   const pending: ChangeReason[] = [];
+  if (last.outcome === "superseded") {
+    // The change that superseded the plan was consumed while waiting: plan again straight away.
+    pending.push({ source: "event", detail: "the drift changed while the plan waited; planning again" });
+  }
   for (;;) {
     const next = context.df.waitForExternalEvent(EVENT_CHANGED);
     const now = context.df.createTimer(context.df.currentUtcDateTime);
@@ -271,15 +279,16 @@ function* runPass(
     };
     status({ phase: "awaiting-approval", plan: planStatus(plan), pendingApproval });
 
-    const expiry: TimerTask = context.df.createTimer(expiresAt);
     for (;;) {
       const decided = context.df.waitForExternalEvent(EVENT_APPROVAL);
       const changed = context.df.waitForExternalEvent(EVENT_CHANGED);
+      const expiry: TimerTask = context.df.createTimer(expiresAt);
       const winner = (yield context.df.Task.any([decided, changed, expiry])) as Task;
       if (winner === expiry) {
         log(EVENTS.approvalExpired, { approvalId, hash: plan.hash });
         return record("expired", `approval ${approvalId} expired; the drift stays reported`, plan);
       }
+      expiry.cancel();
       if (winner === changed) {
         // Something changed while waiting: re-plan. Same plan → keep waiting; new plan → superseded.
         status({ phase: "planning", plan: planStatus(plan), pendingApproval });
@@ -287,7 +296,6 @@ function* runPass(
           policyId: input.policyId,
         })) as GatherOutput;
         if (gathered.plan.hash !== plan.hash) {
-          expiry.cancel();
           log(EVENTS.approvalSuperseded, { approvalId, hash: plan.hash, newHash: gathered.plan.hash });
           // The next pass plans again (and asks again if it must); this token no longer has a taker.
           return record(
@@ -302,7 +310,6 @@ function* runPass(
       const answer = decided.result as ApprovalDecision;
       // Only the decision for this approval and this exact plan counts (the HTTP endpoint checks too).
       if (answer.approvalId !== approvalId || answer.planHash !== plan.hash) continue;
-      expiry.cancel();
       log(EVENTS.approvalDecided, {
         approvalId,
         hash: plan.hash,

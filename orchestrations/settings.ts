@@ -183,7 +183,7 @@ export function loadSettings(env: Env = process.env): AppSettings {
     mode: check("mode", z.enum(MODES, { message: `expected one of ${MODES.join(", ")}` }), "approve"),
     removalsNeedApproval: asBool(check("removalsNeedApproval", bool, "true")),
     maxRemovedShare: check("maxRemovedShare", number(0, 1, false), 0.25),
-    approvalTimeoutMinutes: check("approvalTimeoutMinutes", number(1, 7 * 24 * 60), 24 * 60),
+    approvalTimeoutMinutes: check("approvalTimeoutMinutes", number(0.05, 7 * 24 * 60, false), 24 * 60),
     signingKey: signingKey ?? "",
     ...(get("appObjectId")
       ? { appObjectId: check("appObjectId", z.string().regex(GUID, { message: "expected a GUID" }), "") }
@@ -196,7 +196,7 @@ export function loadSettings(env: Env = process.env): AppSettings {
     sweepSchedule: check(
       "sweepSchedule",
       z.string().regex(NCRONTAB, { message: "expected a six-field NCRONTAB expression, e.g. 0 0 */6 * * *" }),
-      "0 0 */6 * * *",
+      "",
     ),
     debounceSeconds: check("debounceSeconds", number(0, 3600), 30),
     defaultFeatures,
@@ -207,6 +207,13 @@ export function loadSettings(env: Env = process.env): AppSettings {
       : {}),
     ...(get("armCaFile") ? { armCaFile: get("armCaFile") as string } : {}),
   };
+  // The timer trigger reads it as a binding expression (%AKS_EGRESS_SWEEP_SCHEDULE%), so the host needs
+  // it set; a default in code would not reach the binding.
+  if (get("sweepSchedule") === undefined) {
+    problems.push(
+      `${SETTING_NAMES.sweepSchedule} is missing: the sweep timer's schedule, six-field NCRONTAB, e.g. 0 0 */6 * * *.`,
+    );
+  }
   if (settings.firewallPolicies.length === 0) {
     problems.push(
       `${SETTING_NAMES.firewallPolicies} (or ${SETTING_NAMES.defaultPolicyId}) is empty: name at least one firewall policy to manage.`,

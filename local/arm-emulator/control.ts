@@ -4,7 +4,7 @@
 import type { EmulatorCore } from "./core";
 import { parseFaultSpec } from "./faults";
 import { type ArmReply, armError, ok, unsupported } from "./replies";
-import type { JsonValue } from "./types";
+import type { ArmResource, JsonValue } from "./types";
 
 export const CONTROL_PREFIX = "/_emulator/";
 
@@ -50,6 +50,22 @@ export function control(
     case "POST reset-log":
       core.log.clear();
       return { status: 204 };
+    case "PUT resources": {
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        return armError(
+          400,
+          "InvalidRequestFormat",
+          "expected an ARM resource (a managedCluster or a subnet) as JSON",
+        );
+      }
+      try {
+        if (typeof body.id !== "string")
+          return armError(400, "InvalidRequestFormat", "the resource needs its full id");
+        return ok({ upserted: core.store.upsert(body as ArmResource), id: body.id });
+      } catch (error) {
+        return armError(400, "InvalidRequestFormat", error instanceof Error ? error.message : String(error));
+      }
+    }
     case "GET state":
       return ok(core.state() as unknown as JsonValue);
     case "POST reset":

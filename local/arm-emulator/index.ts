@@ -18,7 +18,14 @@ import { createCertificates } from "./certificates";
 import { EmulatorCore, type EmulatorSettings } from "./core";
 import { parseSeed, readSeedFile } from "./seed";
 import { createArmServer } from "./server";
-import type { EmulatorSeed, EmulatorState, FaultSpec, FaultStatus, RequestLogEntry } from "./types";
+import type {
+  ArmResource,
+  EmulatorSeed,
+  EmulatorState,
+  FaultSpec,
+  FaultStatus,
+  RequestLogEntry,
+} from "./types";
 
 export { staticTokenCredential } from "./credential";
 export type {
@@ -75,6 +82,8 @@ export interface ArmEmulator {
   settleOperations(): void;
   /** Back to the seed: estate, operations, faults and request log. */
   reset(): void;
+  /** Replaces or adds a managedCluster or subnet (as if changed in Azure); also `PUT /_emulator/resources`. */
+  upsert(resource: ArmResource): void;
   close(): Promise<void>;
 }
 
@@ -145,6 +154,9 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     },
     settleOperations: () => core.operations.settleAll(Date.now()),
     reset: () => core.reset(),
+    upsert: (resource) => {
+      core.store.upsert(resource);
+    },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -113,6 +113,25 @@ export class EstateStore {
     this.maps[kind].set(key, resource);
   }
 
+  /**
+   * Replaces (or adds) a cluster or subnet, as if someone changed it in Azure: the emulator serves no
+   * writes for them, so tests and the local walkthrough change the estate through this.
+   */
+  upsert(resource: ArmResource): ResourceKind {
+    const kind = (["managedClusters", "subnets"] as const).find(
+      (k) => typeof resource.id === "string" && matchPattern(ID_PATTERNS[k], resource.id) !== undefined,
+    );
+    if (kind === undefined) {
+      throw new GuardError(
+        "BAD_ARGUMENT",
+        "only a managedCluster or a subnet (with its full id) can be upserted",
+      );
+    }
+    this.maps[kind].delete(resourceKey(resource.id as string));
+    this.load(kind, cloneJson(resource), "upsert");
+    return kind;
+  }
+
   /** The stored resource itself (not a copy): only the emulator's own handlers mutate it. */
   get(kind: ResourceKind, key: string): ArmResource | undefined {
     return this.maps[kind].get(key);

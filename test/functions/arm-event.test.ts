@@ -13,6 +13,7 @@ const settings = loadSettings({
   AKS_EGRESS_FIREWALL_POLICIES: `${POLICY},${OTHER}`,
   AKS_EGRESS_APPROVAL_SIGNING_KEY: "x".repeat(40),
   AKS_EGRESS_APP_OBJECT_ID: "9d3f6b2e-5a4c-4e1f-9b8a-7c6d5e4f3a21",
+  AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
 });
 const fixture = (name: string): unknown =>
   JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "events", name), "utf8"));
@@ -66,6 +67,7 @@ describe("ARM event narrowing", () => {
       AKS_EGRESS_FIREWALL_POLICIES: POLICY,
       AKS_EGRESS_APPROVAL_SIGNING_KEY: "x".repeat(40),
       AKS_EGRESS_APP_CLIENT_ID: "3F2B9C1E-0000-4000-8000-00000000ABCD",
+      AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
     });
     expect(await narrowArmEvent(fixture("rcg-write-by-app.eventgrid.json"), byClient)).toMatchObject({
       kind: "drop",

@@ -4,7 +4,11 @@ import { loadSettings, SETTING_NAMES } from "../../orchestrations/settings";
 
 const POLICY =
   "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/fw";
-const minimal = { AKS_EGRESS_FIREWALL_POLICIES: POLICY, AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(32) };
+const minimal = {
+  AKS_EGRESS_FIREWALL_POLICIES: POLICY,
+  AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(32),
+  AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+};
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -73,17 +77,19 @@ describe("settings", () => {
     );
   });
 
-  it("requires a policy and a signing key", () => {
+  it("requires a policy, a signing key and the sweep schedule", () => {
     expect(problems({})).toEqual([
       expect.stringMatching(/AKS_EGRESS_APPROVAL_SIGNING_KEY is missing/),
+      expect.stringMatching(/AKS_EGRESS_SWEEP_SCHEDULE is missing/),
       expect.stringMatching(/AKS_EGRESS_FIREWALL_POLICIES .* is empty/),
     ]);
   });
 
   it("adds the default policy to the policies in scope, and reads the host name for links", () => {
     const settings = loadSettings({
+      ...minimal,
+      AKS_EGRESS_FIREWALL_POLICIES: "",
       AKS_EGRESS_DEFAULT_FIREWALL_POLICY: POLICY,
-      AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(32),
       WEBSITE_HOSTNAME: "guard.azurewebsites.net",
     });
     expect(settings.firewallPolicies).toEqual([POLICY]);

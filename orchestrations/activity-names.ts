@@ -23,6 +23,7 @@ export interface GatherOutput {
 
 export interface RequestApprovalInput {
   policyId: string;
+  pass: number;
   instanceId: string;
   approvalId: string;
   planHash: string;

@@ -238,6 +238,7 @@ function* runPass(
   const plan = gathered.plan;
   const decision = decide(plan, gathered.clusters, settings);
   log(EVENTS.planComputed, {
+    clusters: gathered.clusterIds,
     action: plan.action,
     hash: plan.hash,
     risk: plan.risk,
@@ -262,6 +263,7 @@ function* runPass(
     );
     const requested = (yield context.df.callActivityWithRetry(ACTIVITIES.requestApproval, RETRY, {
       policyId: input.policyId,
+      pass: input.pass,
       instanceId: context.df.instanceId,
       approvalId,
       planHash: plan.hash,

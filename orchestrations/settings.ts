@@ -83,7 +83,10 @@ const list = (raw: string | undefined) =>
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-const bool = z.enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" });
+const bool = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" }));
 const asBool = (raw: string) => ["true", "1", "yes"].includes(raw);
 const number = (min: number, max: number, integer = true) =>
   z.coerce

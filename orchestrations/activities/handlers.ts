@@ -116,6 +116,7 @@ export async function requestApproval(
   const link = approvalLink(settings, input.approvalId, token);
   logEvent(logger, EVENTS.approvalRequested, {
     policyId: input.policyId,
+    pass: input.pass,
     instanceId: input.instanceId,
     approvalId: input.approvalId,
     hash: input.planHash,

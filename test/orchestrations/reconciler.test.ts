@@ -58,7 +58,7 @@ describe("reconciler: coalescing and events", () => {
     expect((await app.status()).last?.pass).toBe(status.last?.pass);
     expect(app.successfulPuts()).toBe(1);
     expect(app.events("AksEgressGuard.PassStarted")).toHaveLength(1);
-    expect((app.events("AksEgressGuard.PassStarted")[0]?.reasons as unknown[]).length).toBe(50);
+    expect(app.events("AksEgressGuard.PassStarted")[0]?.reasons).toHaveLength(50);
   });
 
   it("the same event delivered three times is one pass", async () => {
@@ -277,4 +277,44 @@ describe("reconciler: approvals", () => {
     expect((await app.status()).phase).toBe("awaiting-approval");
     expect(app.successfulPuts()).toBe(0);
   });
+});
+
+describe("reconciler: restarts", () => {
+  it("a restart while an approval is pending: the link still works and nothing is applied twice", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { startArmEmulator } = await import("../../local/arm-emulator");
+    const { SMALL_ESTATE } = await import("../local/arm-emulator-helpers");
+    const emulator = await startArmEmulator({ seedFile: SMALL_ESTATE, lroDelayMs: 20 });
+    const stateDir = mkdtempSync(path.join(tmpdir(), "aks-egress-restart-"));
+    try {
+      const first = await startApp({ emulator, stateDir, settings: { AKS_EGRESS_MODE: "approve" } });
+      await first.sendEvents([clusterEvent()]);
+      await first.waitForPhase("awaiting-approval");
+      const link = new URL(first.approvalLinks()[0] ?? "");
+      await first.close();
+
+      app = await startApp({ emulator, stateDir, settings: { AKS_EGRESS_MODE: "approve" } });
+      expect((await app.status()).phase).toBe("awaiting-approval");
+      const again = `${app.host.url}${link.pathname}${link.search}`;
+      expect((await fetch(again)).status).toBe(200);
+      const decided = await fetch(again, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ decision: "approve" }),
+      });
+      expect(decided.status).toBe(202);
+      expect((await app.waitForPass(1)).last).toMatchObject({ outcome: "applied" });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(emulator.requests().filter((r) => r.method === "PUT" && r.status < 300)).toHaveLength(1);
+      expect(
+        app.logs.filter((l) => l.kind === "invocation" && l.functionName === "requestApproval"),
+      ).toHaveLength(0);
+    } finally {
+      await app?.close();
+      app = undefined;
+      await emulator.close();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

@@ -100,3 +100,24 @@ describe("settings", () => {
     expect(Object.values(SETTING_NAMES).every((n) => /^AKS_EGRESS_[A-Z_]+$/.test(n))).toBe(true);
   });
 });
+
+describe("boolean settings", () => {
+  it("accept any case", () => {
+    const settings = loadSettings({
+      ...minimalEnv(),
+      AKS_EGRESS_INCLUDE_UNTAGGED: "True",
+      AKS_EGRESS_REMOVALS_NEED_APPROVAL: "FALSE",
+    });
+    expect(settings.includeUntaggedWhenDefault).toBe(true);
+    expect(settings.removalsNeedApproval).toBe(false);
+  });
+});
+
+function minimalEnv() {
+  return {
+    AKS_EGRESS_FIREWALL_POLICIES:
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/fw",
+    AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(32),
+    AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+  };
+}

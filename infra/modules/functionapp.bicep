@@ -1,0 +1,130 @@
+// The Function App on Flex Consumption (Linux, Node.js 22), its plan, and its app settings: exactly the
+// settings the code reads (orchestrations/settings.ts SETTING_NAMES and HOST_SETTING_NAMES, without the
+// local-only ARM emulator ones) plus the Functions runtime's own. A test cross-checks the list.
+param appName string
+param planName string
+param location string
+param tags object
+
+@description('Resource ID, client ID and principal ID of the app\'s user-assigned identity.')
+param identityId string
+param identityClientId string
+param identityPrincipalId string
+
+param storageAccountName string
+@description('Blob container URL Flex Consumption deploys the package from.')
+param deploymentContainerUrl string
+param appInsightsConnectionString string
+@description('Key Vault secret URI (no version) of the approval signing key.')
+param signingKeySecretUri string
+
+param maximumInstanceCount int
+param instanceMemoryMB int
+
+@description('The app\'s own settings (see main.bicep parameters).')
+param guard object
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  // azd finds the service's Function App by this tag (azure.yaml: services.guard).
+  tags: union(tags, { 'azd-service-name': 'guard' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: {
+      // Functions runtime: identity-based host storage (no keys), telemetry with the identity.
+      // (Flex Consumption takes the runtime and version from functionAppConfig, not from
+      // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION.)
+      AzureWebJobsStorage__accountName: storageAccountName
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      // DefaultAzureCredential (ARM, notification topic) uses the user-assigned identity.
+      AZURE_CLIENT_ID: identityClientId
+
+      // Read by host.json (durableTask.hubName).
+      AKS_EGRESS_TASK_HUB: guard.taskHubName
+
+      // orchestrations/settings.ts
+      AKS_EGRESS_CLOUD: guard.cloud
+      AKS_EGRESS_FIREWALL_POLICIES: guard.firewallPolicies
+      AKS_EGRESS_DEFAULT_FIREWALL_POLICY: guard.defaultFirewallPolicy
+      AKS_EGRESS_INCLUDE_UNTAGGED: guard.includeUntagged ? 'true' : 'false'
+      AKS_EGRESS_SUBSCRIPTIONS: guard.subscriptions
+      AKS_EGRESS_GROUP_NAME: guard.groupName
+      AKS_EGRESS_GROUP_PRIORITY: string(guard.groupPriority)
+      AKS_EGRESS_CATALOG_VERSION: guard.catalogVersion
+      AKS_EGRESS_MODE: guard.mode
+      AKS_EGRESS_REMOVALS_NEED_APPROVAL: guard.removalsNeedApproval ? 'true' : 'false'
+      AKS_EGRESS_MAX_REMOVED_SHARE: guard.maxRemovedShare
+      AKS_EGRESS_APPROVAL_TIMEOUT_MINUTES: string(guard.approvalTimeoutMinutes)
+      AKS_EGRESS_APPROVAL_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})'
+      // Events this identity caused (the app's own writes) are dropped.
+      AKS_EGRESS_APP_OBJECT_ID: identityPrincipalId
+      AKS_EGRESS_APP_CLIENT_ID: identityClientId
+      AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: guard.notificationTopicEndpoint
+      // Empty: the app publishes to the topic with its identity (EventGrid Data Sender), no key.
+      AKS_EGRESS_NOTIFICATION_TOPIC_KEY: ''
+      AKS_EGRESS_SWEEP_SCHEDULE: guard.sweepSchedule
+      AKS_EGRESS_DEBOUNCE_SECONDS: string(guard.debounceSeconds)
+      AKS_EGRESS_DEFAULT_FEATURES: guard.defaultFeatures
+      AKS_EGRESS_ALLOW_ANY_SOURCE: guard.allowAnySource ? 'true' : 'false'
+      AKS_EGRESS_PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
+      // AKS_EGRESS_ARM_ENDPOINT and AKS_EGRESS_ARM_CA_FILE are for the local ARM emulator only: never set here.
+    }
+  }
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName

@@ -1,0 +1,72 @@
+// The Function App's storage: host state, the Durable Functions task hub (Azure Storage backend: blobs,
+// queues, tables), the Flex Consumption deployment package, and Event Grid's dead letters.
+// Keys are off: everything uses Microsoft Entra identities.
+param name string
+param location string
+param tags object
+@description('The app\'s identity: the data roles Durable Functions and Flex Consumption deployment need.')
+param appPrincipalId string
+
+var deploymentContainerName = 'app-package'
+var deadLetterContainerName = 'eventgrid-deadletter'
+
+// Storage Blob Data Owner, Storage Queue Data Contributor, Storage Table Data Contributor.
+var appDataRoleIds = [
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+]
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+
+  resource blobServices 'blobServices' = {
+    name: 'default'
+
+    resource deployment 'containers' = {
+      name: deploymentContainerName
+      properties: { publicAccess: 'None' }
+    }
+
+    resource deadLetter 'containers' = {
+      name: deadLetterContainerName
+      properties: { publicAccess: 'None' }
+    }
+  }
+}
+
+resource appDataRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in appDataRoleIds: {
+    name: guid(storage.id, appPrincipalId, roleId)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+      description: 'aks-egress-guard: Functions host, Durable Functions task hub, deployment package'
+    }
+  }
+]
+
+output id string = storage.id
+output name string = storage.name
+output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+output deadLetterContainerName string = deadLetterContainerName

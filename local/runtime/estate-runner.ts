@@ -1,0 +1,146 @@
+// One cloud's local deployment: the ARM emulator seeded with that cloud's estate, and the app's real
+// functions in the local host, configured for that cloud. One per process, because app settings are
+// process environment (as in Azure, where a deployment talks to one cloud). Driven by start.ts over
+// the IPC channel; usable alone: node dist/local/runtime/estate-runner.js <cloud> <port> <stateDir> <estate.json>
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import type { Cloud } from "../../catalog";
+import { type ArmEmulator, startArmEmulator } from "../arm-emulator";
+import { type FunctionsHost, type HostLogEntry, startFunctionsHost } from "../functions-host";
+import type { HostKeyOptions } from "../functions-host/keys";
+
+export interface RunnerConfig {
+  cloud: Cloud;
+  /** Host port (0: any free port). */
+  port: number;
+  stateDir: string;
+  estateFile: string;
+  /** Settings from local.settings.json and the demo's defaults; the runner adds cloud, policy, ARM. */
+  settings: Record<string, string>;
+  keys: HostKeyOptions;
+}
+
+export type RunnerMessage =
+  | {
+      kind: "ready";
+      cloud: Cloud;
+      url: string;
+      armEndpoint: string;
+      caFile: string;
+      policies: string[];
+      clusters: string[];
+    }
+  | { kind: "log"; cloud: Cloud; entry: HostLogEntry }
+  | { kind: "error"; cloud: Cloud; message: string };
+
+const root = path.resolve(__dirname, "..", "..", "..");
+
+/** The port the host will listen on, known before the app loads (approval links carry it). */
+function freePort(wanted: number): Promise<number> {
+  if (wanted !== 0) return Promise.resolve(wanted);
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The estate as the app last left it (so a restart keeps the firewall's state), else the seed. */
+function estateToLoad(config: RunnerConfig): string {
+  const saved = path.join(config.stateDir, "arm-estate.json");
+  return fs.existsSync(saved) ? saved : config.estateFile;
+}
+
+export async function runEstate(config: RunnerConfig, send: (message: RunnerMessage) => void) {
+  fs.mkdirSync(config.stateDir, { recursive: true });
+  const emulator: ArmEmulator = await startArmEmulator({ seedFile: estateToLoad(config), lroDelayMs: 1500 });
+  const state = emulator.state();
+  const policies = state.firewallPolicies.map((p) => String(p.id));
+  let saved = "";
+  const save = () => {
+    const now = JSON.stringify(emulator.state(), null, 2);
+    if (now !== saved) {
+      fs.writeFileSync(path.join(config.stateDir, "arm-estate.json.tmp"), now);
+      fs.renameSync(
+        path.join(config.stateDir, "arm-estate.json.tmp"),
+        path.join(config.stateDir, "arm-estate.json"),
+      );
+      saved = now;
+    }
+  };
+  const saver = setInterval(save, 1000);
+
+  let host: FunctionsHost;
+  try {
+    const port = await freePort(config.port);
+    host = await startFunctionsHost({
+      entryFiles: [path.join(root, "dist", "functions", "*.js")],
+      port,
+      stateDir: path.join(config.stateDir, "host"),
+      keys: config.keys,
+      logger: (entry) => send({ kind: "log", cloud: config.cloud, entry }),
+      settings: {
+        ...config.settings,
+        AKS_EGRESS_CLOUD: config.cloud,
+        AKS_EGRESS_FIREWALL_POLICIES: policies.join(","),
+        AKS_EGRESS_ARM_ENDPOINT: emulator.endpoint,
+        AKS_EGRESS_ARM_CA_FILE: emulator.caFile,
+        AKS_EGRESS_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      },
+    });
+  } catch (error) {
+    clearInterval(saver);
+    await emulator.close();
+    throw error;
+  }
+  // Links in approval requests point at this host.
+  send({
+    kind: "ready",
+    cloud: config.cloud,
+    url: host.url,
+    armEndpoint: emulator.endpoint,
+    caFile: emulator.caFile,
+    policies,
+    clusters: state.managedClusters.map((c) => String(c.id)),
+  });
+  return {
+    host,
+    emulator,
+    async close() {
+      clearInterval(saver);
+      save();
+      await host.close();
+      await emulator.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  // Forked by start.ts: the configuration comes over IPC, progress goes back the same way.
+  process.once("message", (message) => {
+    const config = message as RunnerConfig;
+    const send = (m: RunnerMessage) => process.send?.(m);
+    runEstate(config, send)
+      .then((running) => {
+        const stop = () => {
+          running.close().finally(() => process.exit(0));
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        process.once("disconnect", stop);
+      })
+      .catch((error: unknown) => {
+        send({
+          kind: "error",
+          cloud: config.cloud,
+          message: error instanceof Error ? error.message : String(error),
+        });
+        process.exitCode = 1;
+        process.disconnect?.();
+      });
+  });
+}

@@ -1,0 +1,322 @@
+// `npm start`: the whole app on this machine. One local deployment per cloud (emulated ARM estate +
+// the app's real functions in the local host), a sweep, live progress, and a table of what was
+// found and done. Then it keeps serving, so the README walkthrough can send events and approve.
+import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { CLOUDS, type Cloud, parseCloud } from "../../catalog";
+import { table } from "../../cli/format/text";
+import { isGuardError } from "../../errors";
+import type { HostLogEntry } from "../functions-host";
+import type { RunnerConfig, RunnerMessage } from "./estate-runner";
+
+const root = path.resolve(__dirname, "..", "..", "..");
+
+/** Fixed local keys, so the README's curl lines work as written. Local only: never used in Azure. */
+export const LOCAL_KEYS = {
+  master: "local-master-key",
+  function: "local-function-key",
+  system: { eventgrid_extension: "local-eventgrid-key", durabletask_extension: "local-durabletask-key" },
+};
+
+const ESTATES: Record<Cloud, string> = {
+  AzureCloud: "azurecloud.json",
+  AzureChinaCloud: "azurechinacloud.json",
+  AzureUSGovernment: "azureusgovernment.json",
+};
+
+export interface RuntimeInfo {
+  clouds: {
+    cloud: Cloud;
+    url: string;
+    armEndpoint: string;
+    caFile: string;
+    policies: string[];
+    clusters: string[];
+  }[];
+  keys: typeof LOCAL_KEYS;
+}
+
+interface PolicyProgress {
+  cloud: Cloud;
+  policyId: string;
+  drift?: string;
+  action?: string;
+  link?: string;
+  clusters: string[];
+  done: boolean;
+}
+
+/** Demo defaults, then local.settings.json's Values over them (cloud, policies and ARM are per runner). */
+function settings(stateDir: string, say: (s: string) => void): Record<string, string> {
+  const keyFile = path.join(stateDir, "signing-key");
+  if (!fs.existsSync(keyFile))
+    fs.writeFileSync(keyFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  const defaults: Record<string, string> = {
+    AKS_EGRESS_TASK_HUB: "local",
+    AKS_EGRESS_MODE: "auto",
+    AKS_EGRESS_APPROVAL_SIGNING_KEY: fs.readFileSync(keyFile, "utf8").trim(),
+    AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+    AKS_EGRESS_DEBOUNCE_SECONDS: "3",
+  };
+  const file = path.join(root, "local.settings.json");
+  if (!fs.existsSync(file)) {
+    say(
+      "Settings: demo defaults (mode auto; removals need approval). Copy local.settings.json.example to local.settings.json to change them.",
+    );
+    return defaults;
+  }
+  const values =
+    (JSON.parse(fs.readFileSync(file, "utf8")) as { Values?: Record<string, string> }).Values ?? {};
+  const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
+  say(`Settings: local.settings.json over the demo defaults (${Object.keys(given).length} values).`);
+  return { ...defaults, ...given };
+}
+
+function policyName(id: string): string {
+  return id.split("/").at(-1) ?? id;
+}
+
+function message(entry: HostLogEntry): { name: string; props: Record<string, unknown> } | undefined {
+  if (entry.kind !== "log" || !entry.message.startsWith("AksEgressGuard.")) return undefined;
+  const at = entry.message.indexOf(" ");
+  try {
+    return {
+      name: entry.message.slice(0, at),
+      props: JSON.parse(entry.message.slice(at + 1)) as Record<string, unknown>,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cloud: { type: "string", multiple: true },
+      "base-port": { type: "string", default: "7071" },
+      reset: { type: "boolean", default: false },
+      "no-sweep": { type: "boolean", default: false },
+      "exit-when-done": { type: "boolean", default: false },
+      "state-dir": { type: "string", default: path.join(root, ".local-state") },
+    },
+  });
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+  const clouds = values.cloud ? values.cloud.map(parseCloud) : [...CLOUDS];
+  const basePort = Number(values["base-port"]);
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65000) {
+    process.stderr.write(
+      `npm start: bad --base-port "${values["base-port"]}": expected a port number (0 = any free port).\n`,
+    );
+    return 2;
+  }
+  const stateRoot = path.resolve(values["state-dir"]);
+  if (values.reset) fs.rmSync(stateRoot, { recursive: true, force: true });
+  fs.mkdirSync(stateRoot, { recursive: true });
+  const common = settings(stateRoot, say);
+
+  const progress = new Map<string, PolicyProgress>();
+  const children: ChildProcess[] = [];
+  const info: RuntimeInfo = { clouds: [], keys: LOCAL_KEYS };
+  const stopAll = () => {
+    for (const child of children) child.kill("SIGTERM");
+  };
+  process.once("SIGINT", stopAll);
+  process.once("SIGTERM", stopAll);
+
+  const ready = clouds.map(
+    (cloud, index) =>
+      new Promise<void>((resolve, reject) => {
+        const child = fork(path.join(__dirname, "estate-runner.js"), [], {
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        });
+        children.push(child);
+        const config: RunnerConfig = {
+          cloud,
+          port: basePort === 0 ? 0 : basePort + index,
+          stateDir: path.join(stateRoot, cloud),
+          estateFile: path.join(root, "local", "demo", "estates", ESTATES[cloud]),
+          settings: common,
+          keys: LOCAL_KEYS,
+        };
+        child.send(config);
+        child.on("exit", (code) => {
+          if (code !== 0 && code !== null)
+            reject(new Error(`${cloud}: the local deployment stopped (exit ${code})`));
+        });
+        child.on("message", (raw) => {
+          const m = raw as RunnerMessage;
+          if (m.kind === "error") reject(new Error(`${cloud}: ${m.message}`));
+          if (m.kind === "ready") {
+            info.clouds.push({
+              cloud,
+              url: m.url,
+              armEndpoint: m.armEndpoint,
+              caFile: m.caFile,
+              policies: m.policies,
+              clusters: m.clusters,
+            });
+            for (const policyId of m.policies)
+              progress.set(policyId.toLowerCase(), { cloud, policyId, clusters: [], done: false });
+            say(
+              `[${cloud}] app at ${m.url}, ARM emulator at ${m.armEndpoint}: ${m.clusters.length} cluster(s), ${m.policies.length} firewall policy`,
+            );
+            resolve();
+          }
+          if (m.kind === "log") onLog(m.cloud, m.entry);
+        });
+      }),
+  );
+
+  const links = (): Record<string, string> => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(stateRoot, "approval-links.json"), "utf8")) as Record<
+        string,
+        string
+      >;
+    } catch {
+      return {};
+    }
+  };
+
+  function onLog(cloud: Cloud, entry: HostLogEntry) {
+    if (entry.kind === "log" && entry.level === "error") say(`[${cloud}] error: ${entry.message}`);
+    const event = message(entry);
+    if (event === undefined) return;
+    const policyId = String(event.props.policyId ?? "");
+    const p = progress.get(policyId.toLowerCase());
+    const where = `[${cloud}] ${policyName(policyId)}:`;
+    switch (event.name) {
+      case "AksEgressGuard.PassStarted":
+        say(
+          `${where} pass ${event.props.pass} started (${(event.props.reasons as unknown[]).length} reason(s))`,
+        );
+        break;
+      case "AksEgressGuard.PlanComputed": {
+        const risk = event.props.risk as { added: number; changed: number; removed: number };
+        if (p) {
+          p.drift =
+            event.props.action === "none" ? "none" : `+${risk.added} ~${risk.changed} -${risk.removed}`;
+          p.clusters = (event.props.clusters as string[] | undefined) ?? p.clusters;
+        }
+        say(
+          `${where} planned: ${p?.drift} -> ${event.props.outcome} (${(event.props.reasons as string[]).join("; ")})`,
+        );
+        break;
+      }
+      case "AksEgressGuard.ApprovalRequested":
+        if (p) {
+          p.action = "waiting for approval";
+          p.link = String(event.props.link);
+          p.done = true;
+        }
+        say(`${where} waiting for approval: ${event.props.link}`);
+        // For `npm run demo -- approve`: the links stay in the local state (never anywhere in Azure).
+        fs.writeFileSync(
+          path.join(stateRoot, "approval-links.json"),
+          `${JSON.stringify({ ...links(), [policyId]: event.props.link }, null, 2)}\n`,
+        );
+        break;
+      case "AksEgressGuard.PlanApplied":
+        say(`${where} applied with ${event.props.writes} write(s); converged: ${event.props.converged}`);
+        break;
+      case "AksEgressGuard.PassCompleted":
+        if (p) {
+          p.action =
+            { applied: "auto-fixed", "no-drift": "in sync", reported: "reported (audit)" }[
+              String(event.props.outcome)
+            ] ?? String(event.props.outcome);
+          p.clusters = (event.props.clusters as string[]) ?? [];
+          delete p.link;
+          p.done = true;
+        }
+        for (const cluster of (event.props.clusters as string[]) ?? [])
+          say(`${where}   cluster ${cluster.split("/").at(-1)}`);
+        say(`${where} pass ${event.props.pass} done: ${event.props.summary}`);
+        break;
+      case "AksEgressGuard.EventAccepted":
+        say(`[${cloud}] event ${event.props.detail}`);
+        break;
+      case "AksEgressGuard.EventDropped":
+        say(`[${cloud}] event dropped: ${event.props.reason}`);
+        break;
+    }
+  }
+
+  try {
+    await Promise.all(ready);
+  } catch (error) {
+    process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+    stopAll();
+    return 1;
+  }
+  fs.writeFileSync(path.join(stateRoot, "runtime.json"), `${JSON.stringify(info, null, 2)}\n`);
+
+  if (!values["no-sweep"]) {
+    say("Sweeping every firewall policy…");
+    for (const c of info.clouds) {
+      const response = await fetch(`${c.url}/admin/functions/sweep`, {
+        method: "POST",
+        headers: { "x-functions-key": LOCAL_KEYS.master, "Content-Type": "application/json" },
+        body: JSON.stringify({ input: "" }),
+      });
+      if (response.status !== 202) say(`[${c.cloud}] the sweep did not start: HTTP ${response.status}`);
+    }
+    const deadline = Date.now() + 120_000;
+    while ([...progress.values()].some((p) => !p.done) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    const rows = [...progress.values()].map((p) => [
+      p.cloud,
+      policyName(p.policyId),
+      String(p.clusters.length || "-"),
+      p.drift ?? "?",
+      p.action ?? "still running",
+      p.link ?? "",
+    ]);
+    say("");
+    say(
+      table(
+        ["Cloud", "Firewall policy", "Clusters", "Drift (+ ~ -)", "Action", "Approval link"],
+        rows,
+        [19, 24, 10, 15, 22, 60],
+      ),
+    );
+  }
+  const first = info.clouds[0];
+  say(
+    [
+      "",
+      "Keeps serving. Try (see the README's walkthrough):",
+      `  curl -s "${first?.url}/api/status?policy=${encodeURIComponent(first?.policies[0] ?? "")}" -H "x-functions-key: ${LOCAL_KEYS.function}"`,
+      "  npm run demo -- add-gpu-pool      # a new GPU pool on aks-weu-batch, and its ARM event",
+      "  npm run demo -- approve           # approve the pending plan (or open its link in a browser)",
+      "Ctrl-C stops; state is kept in .local-state/ (npm start -- --reset starts over).",
+    ].join("\n"),
+  );
+  if (values["exit-when-done"]) {
+    stopAll();
+    return [...progress.values()].every((p) => p.done) ? 0 : 1;
+  }
+  await new Promise<void>((resolve) => {
+    let alive = children.length;
+    for (const child of children) child.on("exit", () => --alive === 0 && resolve());
+  });
+  return 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `npm start: ${isGuardError(error) || error instanceof Error ? error.message : String(error)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,45 @@
+// The local runtime as a new user meets it: `npm start`'s program, on free ports, to its table.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/paths";
+
+describe("npm start", () => {
+  it("runs every cloud's estate, sweeps, and shows what it fixed and what waits for approval", async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-egress-start-"));
+    const script = path.join(ROOT, "dist", "local", "runtime", "start.js");
+    const child = spawn(
+      process.execPath,
+      [script, "--state-dir", stateDir, "--base-port", "0", "--exit-when-done"],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    const row = (cloud: string) => out.split("\n").find((l) => l.startsWith(`| ${cloud} `)) ?? "";
+    expect(row("AzureCloud")).toMatch(
+      /fw-hub-westeurope\s+\|\s+2\s+\|\s+\+3 ~1 -12\s+\|\s+waiting for approval\s+\|\s+http:\/\/127\.0\.0\.1:\d+\/api\/approvals\//,
+    );
+    expect(row("AzureChinaCloud")).toMatch(/fw-hub-chinaeast2\s+\|\s+1\s+\|\s+\+13 ~0 -0\s+\|\s+auto-fixed/);
+    expect(row("AzureUSGovernment")).toMatch(
+      /fw-hub-usgovvirginia\s+\|\s+1\s+\|\s+\+5 ~0 -0\s+\|\s+auto-fixed/,
+    );
+    expect(out).toContain("[AzureChinaCloud] fw-hub-chinaeast2: applied with 1 write(s); converged: true");
+    // The firewall's state is kept for the next start.
+    expect(fs.existsSync(path.join(stateDir, "AzureChinaCloud", "arm-estate.json"))).toBe(true);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }, 120_000);
+});

@@ -14,6 +14,7 @@ import type { Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
 import type { CliContext } from "../main";
+import { parseGroupPriority } from "../options";
 
 export const CHECK_EXIT = { noDrift: 0, error: 1, drift: 2 } as const;
 
@@ -58,17 +59,6 @@ function connectionFrom(options: CheckOptions): ArmConnection {
     }
   }
   return armConnection(cloud, options.endpoint, caCertPem);
-}
-
-function priority(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 100 || n > 65000) {
-    throw new GuardError(
-      "BAD_ARGUMENT",
-      `bad --group-priority "${value}": expected a whole number from 100 to 65000.`,
-    );
-  }
-  return n;
 }
 
 async function confirm(context: CliContext): Promise<boolean> {
@@ -183,7 +173,7 @@ Examples:
       const settings: PassSettings = {
         cloud: connection.cloud,
         groupName: options.groupName,
-        groupPriority: priority(options.groupPriority),
+        groupPriority: parseGroupPriority(options.groupPriority),
         catalogVersion: loadCatalog(options.catalog).version,
         allowAnySource: options.allowAnySource,
         subscriptions: options.subscription,

@@ -21,6 +21,7 @@ import {
   rulesAsTable,
 } from "../format/rules";
 import type { CliContext } from "../main";
+import { parseGroupPriority } from "../options";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const address = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
@@ -52,17 +53,6 @@ function parseSources(values: readonly string[]): string[] {
     }
   }
   return sources;
-}
-
-function parsePriority(value: string): number {
-  const priority = Number(value);
-  if (!Number.isInteger(priority) || priority < 100 || priority > 65000) {
-    throw new GuardError(
-      "BAD_ARGUMENT",
-      `bad --group-priority "${value}": expected a whole number from 100 to 65000.`,
-    );
-  }
-  return priority;
 }
 
 export function registerRulesCommand(program: Command, context: CliContext): void {
@@ -117,7 +107,7 @@ Examples:
       const outputOptions = {
         sources: parseSources(options.sources),
         groupName: options.groupName,
-        groupPriority: parsePriority(options.groupPriority),
+        groupPriority: parseGroupPriority(options.groupPriority),
         columns: context.io.columns,
       };
       const render = { table: rulesAsTable, json: rulesAsJson, bicep: rulesAsBicep, az: rulesAsAz }[

@@ -318,3 +318,42 @@ describe("reconciler: restarts", () => {
     }
   }, 40_000);
 });
+
+describe("HTTP endpoints", () => {
+  it("POST /api/reconcile runs a pass now; status by cluster finds it; both need the function key", async () => {
+    app = await startApp();
+    const url = `${app.host.url}/api/reconcile`;
+    expect((await fetch(url, { method: "POST", body: "{}" })).status).toBe(401);
+    const unknown = await fetch(url, {
+      method: "POST",
+      headers: { "x-functions-key": "test-function-key" },
+      body: JSON.stringify({
+        policyId: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/firewallPolicies/z",
+      }),
+    });
+    expect(unknown.status).toBe(404);
+    const run = await fetch(url, {
+      method: "POST",
+      headers: { "x-functions-key": "test-function-key" },
+      body: JSON.stringify({ policyId: POLICY_ID.toUpperCase() }),
+    });
+    expect(run.status).toBe(202);
+    expect(await run.json()).toEqual({ reconciling: [{ policyId: POLICY_ID, handedOver: "started" }] });
+    await app.waitForPass(1);
+    expect(app.successfulPuts()).toBe(1);
+
+    const clusterId = String(
+      (fixture("cluster-write.eventgrid.json").data as { resourceUri: string }).resourceUri,
+    );
+    const byCluster = await fetch(
+      `${app.host.url}/api/status?cluster=${encodeURIComponent(clusterId.toUpperCase())}`,
+      { headers: { "x-functions-key": "test-function-key" } },
+    );
+    const body = (await byCluster.json()) as { policies: { policyId: string; last: { outcome: string } }[] };
+    expect(body.policies.map((p) => [p.policyId, p.last.outcome])).toEqual([[POLICY_ID, "applied"]]);
+    const neither = await fetch(`${app.host.url}/api/status`, {
+      headers: { "x-functions-key": "test-function-key" },
+    });
+    expect(neither.status).toBe(400);
+  });
+});

@@ -4,6 +4,7 @@
 // own code first (see syncPolicy), so "in step" means exactly what the app computes.
 import { armConnection } from "../../azure/clients";
 import type { ArmEmulator, ArmResource, EmulatorSeed } from "../../local/arm-emulator";
+import { clusterResource as armCluster, subnetResource as armSubnet } from "../../local/demo/arm-resources";
 import { passSettingsFrom } from "../../orchestrations/activities/handlers";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
 import { loadSettings } from "../../orchestrations/settings";
@@ -53,50 +54,23 @@ export function makeClusters(count: number): BenchCluster[] {
 }
 
 export function clusterResource(c: BenchCluster): ArmResource {
-  return {
+  return armCluster({
     id: c.id,
     name: c.name,
-    type: "Microsoft.ContainerService/ManagedClusters",
-    location: c.region,
-    tags: { "aks-egress-guard/firewall-policy": POLICY_ID, environment: "bench" },
-    identity: { type: "SystemAssigned" },
-    sku: { name: "Base", tier: "Standard" },
-    properties: {
-      provisioningState: "Succeeded",
-      powerState: { code: "Running" },
-      kubernetesVersion: "1.30.6",
-      dnsPrefix: c.name,
-      fqdn: `${c.name}-3f9c2a1b.hcp.${c.region}.azmk8s.io`,
-      agentPoolProfiles: c.pools.map((p, i) => ({
-        name: p.name,
-        count: 2,
-        vmSize: p.vmSize,
-        osType: "Linux",
-        osSKU: "Ubuntu",
-        mode: i === 0 ? "System" : "User",
-        type: "VirtualMachineScaleSets",
-        vnetSubnetID: `${VNET}/subnets/${p.subnetName}`,
-        provisioningState: "Succeeded",
-      })),
-      addonProfiles: Object.fromEntries(c.addons.map((a) => [a, { enabled: true, config: {} }])),
-      networkProfile: {
-        networkPlugin: "azure",
-        outboundType: "userDefinedRouting",
-        loadBalancerSku: "standard",
-      },
-      apiServerAccessProfile: { enablePrivateCluster: false },
-      nodeResourceGroup: `MC_${c.name}_${c.region}`,
-    },
-  };
+    region: c.region,
+    policyId: POLICY_ID,
+    environment: "bench",
+    addons: c.addons,
+    pools: c.pools.map((p) => ({
+      name: p.name,
+      vmSize: p.vmSize,
+      subnetId: `${VNET}/subnets/${p.subnetName}`,
+    })),
+  });
 }
 
 export function subnetResource(p: Pool): ArmResource {
-  return {
-    id: `${VNET}/subnets/${p.subnetName}`,
-    name: p.subnetName,
-    type: "Microsoft.Network/virtualNetworks/subnets",
-    properties: { provisioningState: "Succeeded", addressPrefix: p.cidr },
-  };
+  return armSubnet(`${VNET}/subnets/${p.subnetName}`, p.cidr);
 }
 
 /** Adds one agent pool on a new subnet to the cluster (every third a GPU pool), as Azure would. */

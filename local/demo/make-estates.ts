@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Cloud, Feature } from "../../catalog";
 import { desiredGroup } from "../../drift/render-group";
 import type { ClusterProfile, RuleCollectionGroup } from "../../drift/types";
+import { clusterResource, subnetResource } from "./arm-resources";
 
 interface ClusterSpec {
   name: string;
@@ -52,43 +53,22 @@ function profile(estate: EstateSpec, c: ClusterSpec): ClusterProfile {
   };
 }
 
-function clusterResource(estate: EstateSpec, c: ClusterSpec) {
+function clusterOf(estate: EstateSpec, c: ClusterSpec) {
   const { policy, vnet, cluster } = ids(estate);
-  return {
+  return clusterResource({
     id: cluster(c),
     name: c.name,
-    type: "Microsoft.ContainerService/ManagedClusters",
-    location: c.region,
-    tags: { "aks-egress-guard/firewall-policy": policy, environment: "demo" },
-    identity: { type: "SystemAssigned" },
-    sku: { name: "Base", tier: "Standard" },
-    properties: {
-      provisioningState: "Succeeded",
-      powerState: { code: "Running" },
-      kubernetesVersion: "1.30.6",
-      dnsPrefix: c.name,
-      fqdn: `${c.name}-3f9c2a1b.hcp.${c.region}.azmk8s.io`,
-      agentPoolProfiles: c.pools.map((p, i) => ({
-        name: p.name,
-        count: 2,
-        vmSize: p.vmSize,
-        osType: p.osType,
-        osSKU: p.osType === "Windows" ? "Windows2022" : "Ubuntu",
-        mode: i === 0 ? "System" : "User",
-        type: "VirtualMachineScaleSets",
-        vnetSubnetID: `${vnet}/subnets/${p.subnet}`,
-        provisioningState: "Succeeded",
-      })),
-      addonProfiles: Object.fromEntries(c.addons.map((a) => [a, { enabled: true, config: {} }])),
-      networkProfile: {
-        networkPlugin: "azure",
-        outboundType: "userDefinedRouting",
-        loadBalancerSku: "standard",
-      },
-      apiServerAccessProfile: { enablePrivateCluster: false },
-      nodeResourceGroup: `MC_${c.resourceGroup}_${c.name}_${c.region}`,
-    },
-  };
+    region: c.region,
+    policyId: policy,
+    environment: "demo",
+    addons: c.addons,
+    pools: c.pools.map((p) => ({
+      name: p.name,
+      vmSize: p.vmSize,
+      osType: p.osType,
+      subnetId: `${vnet}/subnets/${p.subnet}`,
+    })),
+  });
 }
 
 function groupResource(estate: EstateSpec, group: RuleCollectionGroup) {
@@ -282,15 +262,10 @@ function build(estate: EstateSpec) {
   if (estate.drift) groups.push(estate.drift(desiredGroup(past, undefined, SETTINGS).group));
   const pools = [...estate.clusters, ...estate.deleted].flatMap((c) => c.pools);
   return {
-    managedClusters: estate.clusters.map((c) => clusterResource(estate, c)),
+    managedClusters: estate.clusters.map((c) => clusterOf(estate, c)),
     subnets: pools
       .filter((p) => estate.clusters.some((c) => c.pools.includes(p)))
-      .map((p) => ({
-        id: `${vnet}/subnets/${p.subnet}`,
-        name: p.subnet,
-        type: "Microsoft.Network/virtualNetworks/subnets",
-        properties: { provisioningState: "Succeeded", addressPrefix: p.cidr },
-      })),
+      .map((p) => subnetResource(`${vnet}/subnets/${p.subnet}`, p.cidr)),
     firewallPolicies: [
       {
         id: policy,

@@ -11,9 +11,22 @@
 // "Matching" needs overlapping sources, protocol, port and destination. Deny rules whose reach cannot
 // be known offline (IP group sources are assumed to overlap; FQDN tags, web categories, URLs, IP group
 // or service tag destinations against host names are not matched) are left out rather than guessed.
+//
+// Scale: the managed group holds the same few rules once per cluster, differing in their sources. So
+// each distinct rule shape (type, destinations, protocols, ports) is matched once against the Deny
+// rules an index says can overlap it, and only sources are then compared per rule (memoised per
+// source list). Matches are replayed in Deny-then-rule order, so findings are as a pairwise scan's.
 import { byText } from "./canonical";
 import { ownerOf } from "./naming";
-import { anyAddressOverlap, anyHostOverlap, anyPortOverlap, protocolsOverlap } from "./overlap";
+import { anyAddressOverlap, anyHostOverlap, anyPortOverlap, portRange, protocolsOverlap } from "./overlap";
+import {
+  collectHosts,
+  collectPorts,
+  type HostIndex,
+  hostIndex,
+  type PortIndex,
+  portIndex,
+} from "./shadowing-index";
 import type { Finding, RuleBody, RuleCollectionGroup } from "./types";
 
 interface Located {
@@ -23,6 +36,11 @@ interface Located {
   rule: RuleBody;
 }
 
+interface AppProtocol {
+  type: string;
+  port: string;
+}
+
 function list(rule: RuleBody, field: string): string[] {
   const value = (rule as Readonly<Record<string, unknown>>)[field];
   return Array.isArray(value)
@@ -30,7 +48,7 @@ function list(rule: RuleBody, field: string): string[] {
     : [];
 }
 
-function appProtocols(rule: RuleBody): { type: string; port: string }[] {
+function appProtocols(rule: RuleBody): AppProtocol[] {
   const value = (rule as Readonly<Record<string, unknown>>).protocols;
   if (!Array.isArray(value)) return [];
   return value.flatMap((p: unknown) => {
@@ -42,42 +60,68 @@ function appProtocols(rule: RuleBody): { type: string; port: string }[] {
   });
 }
 
-function sourcesOverlap(ours: RuleBody, deny: RuleBody): boolean {
+/** A Deny rule with its fields read once, not once per managed rule. */
+interface Deny {
+  located: Located;
+  /** Whether it can shadow a rule of its own type (its group is not after ours). */
+  sameTypeFirst: boolean;
+  /** Why it comes first when it does shadow a rule of its own type. */
+  order: string;
+  ipProtocols: string[];
+  destinationPorts: string[];
+  destinationAddresses: string[];
+  destinationFqdns: string[];
+  targetFqdns: string[];
+  protocols: AppProtocol[];
+  sourceAddresses: string[];
+  sourceIpGroups: boolean;
+}
+
+/** What a managed rule's match depends on apart from its sources: one per rule of the catalog. */
+interface Shape {
+  ruleType: "ApplicationRule" | "NetworkRule";
+  ipProtocols: string[];
+  destinationPorts: string[];
+  destinationAddresses: string[];
+  destinationFqdns: string[];
+  targetFqdns: string[];
+  protocols: AppProtocol[];
+}
+
+const NETWORK_FIRST = "network rules are processed before application rules";
+
+function sourcesOverlap(ours: readonly string[], deny: Deny): boolean {
   // IP group contents are not in the snapshot: assume they may hold the nodes.
-  if (list(deny, "sourceIpGroups").length > 0) return true;
-  return anyAddressOverlap(list(ours, "sourceAddresses"), list(deny, "sourceAddresses"));
+  if (deny.sourceIpGroups) return true;
+  return anyAddressOverlap(ours, deny.sourceAddresses);
 }
 
 /** Our application rule's traffic is TCP to its hosts on its ports, which a network Deny sees first. */
-function networkDenyHitsApplication(ours: RuleBody, deny: RuleBody): boolean {
-  const ports = appProtocols(ours).map((p) => p.port);
+function networkDenyHitsApplication(ours: Shape, deny: Deny): boolean {
   return (
-    protocolsOverlap(["TCP"], list(deny, "ipProtocols")) &&
-    anyPortOverlap(ports, list(deny, "destinationPorts")) &&
-    (list(deny, "destinationAddresses").includes("*") ||
-      anyHostOverlap(list(ours, "targetFqdns"), list(deny, "destinationFqdns"))) &&
-    sourcesOverlap(ours, deny)
+    protocolsOverlap(["TCP"], deny.ipProtocols) &&
+    anyPortOverlap(
+      ours.protocols.map((p) => p.port),
+      deny.destinationPorts,
+    ) &&
+    (deny.destinationAddresses.includes("*") || anyHostOverlap(ours.targetFqdns, deny.destinationFqdns))
   );
 }
 
-function applicationDenyHitsApplication(ours: RuleBody, deny: RuleBody): boolean {
-  const theirs = appProtocols(deny);
+function applicationDenyHitsApplication(ours: Shape, deny: Deny): boolean {
   return (
-    appProtocols(ours).some((p) => theirs.some((q) => q.type === p.type && q.port === p.port)) &&
-    anyHostOverlap(list(ours, "targetFqdns"), list(deny, "targetFqdns")) &&
-    sourcesOverlap(ours, deny)
+    ours.protocols.some((p) => deny.protocols.some((q) => q.type === p.type && q.port === p.port)) &&
+    anyHostOverlap(ours.targetFqdns, deny.targetFqdns)
   );
 }
 
-function networkDenyHitsNetwork(ours: RuleBody, deny: RuleBody): boolean {
-  const denyAddresses = list(deny, "destinationAddresses");
+function networkDenyHitsNetwork(ours: Shape, deny: Deny): boolean {
   return (
-    protocolsOverlap(list(ours, "ipProtocols"), list(deny, "ipProtocols")) &&
-    anyPortOverlap(list(ours, "destinationPorts"), list(deny, "destinationPorts")) &&
-    (denyAddresses.includes("*") ||
-      anyAddressOverlap(list(ours, "destinationAddresses"), denyAddresses) ||
-      anyHostOverlap(list(ours, "destinationFqdns"), list(deny, "destinationFqdns"))) &&
-    sourcesOverlap(ours, deny)
+    protocolsOverlap(ours.ipProtocols, deny.ipProtocols) &&
+    anyPortOverlap(ours.destinationPorts, deny.destinationPorts) &&
+    (deny.destinationAddresses.includes("*") ||
+      anyAddressOverlap(ours.destinationAddresses, deny.destinationAddresses) ||
+      anyHostOverlap(ours.destinationFqdns, deny.destinationFqdns))
   );
 }
 
@@ -96,6 +140,191 @@ function denyRules(groups: readonly RuleCollectionGroup[]): Located[] {
   );
 }
 
+function readDeny(located: Located, managedPriority: number): Deny {
+  const { groupPriority, rule } = located;
+  return {
+    located,
+    sameTypeFirst: groupPriority <= managedPriority,
+    order:
+      groupPriority < managedPriority
+        ? `its group priority ${groupPriority} comes before the managed group's ${managedPriority}`
+        : `its group has the managed group's priority ${managedPriority}, and which of the two is processed first is not defined`,
+    ipProtocols: list(rule, "ipProtocols"),
+    destinationPorts: list(rule, "destinationPorts"),
+    destinationAddresses: list(rule, "destinationAddresses"),
+    destinationFqdns: list(rule, "destinationFqdns"),
+    targetFqdns: list(rule, "targetFqdns"),
+    protocols: appProtocols(rule),
+    sourceAddresses: list(rule, "sourceAddresses"),
+    sourceIpGroups: list(rule, "sourceIpGroups").length > 0,
+  };
+}
+
+function portRanges(ports: readonly string[]): (readonly [number, number])[] {
+  return ports.map(portRange).filter((r) => r !== undefined);
+}
+
+/** Compared as applicationDenyHitsApplication compares: type and port, both as text. */
+function protocolKey(p: AppProtocol): string {
+  return JSON.stringify([p.type, p.port]);
+}
+
+interface DenyIndex {
+  denies: Deny[];
+  /** Network Deny rules by upper-cased IP protocol ("ANY" meets every protocol), then port. */
+  network: Map<string, PortIndex>;
+  /** Application Deny rules by (protocol, port), then host. */
+  application: Map<string, HostIndex>;
+}
+
+function indexDenies(denies: Deny[]): DenyIndex {
+  const network = new Map<string, { deny: number; ranges: (readonly [number, number])[] }[]>();
+  const application = new Map<string, { deny: number; hosts: string[] }[]>();
+  denies.forEach((deny, i) => {
+    const type = deny.located.rule.ruleType;
+    if (type === "NetworkRule") {
+      const ranges = portRanges(deny.destinationPorts);
+      for (const p of new Set(deny.ipProtocols.map((p) => p.toUpperCase()))) {
+        const at = network.get(p) ?? [];
+        at.push({ deny: i, ranges });
+        network.set(p, at);
+      }
+    } else if (type === "ApplicationRule") {
+      for (const key of new Set(deny.protocols.map(protocolKey))) {
+        const at = application.get(key) ?? [];
+        at.push({ deny: i, hosts: deny.targetFqdns });
+        application.set(key, at);
+      }
+    }
+  });
+  return {
+    denies,
+    network: new Map([...network].map(([p, entries]) => [p, portIndex(entries)])),
+    application: new Map([...application].map(([key, entries]) => [key, hostIndex(entries)])),
+  };
+}
+
+/** Network Deny rules whose protocols and ports overlap these (protocolsOverlap, anyPortOverlap). */
+function networkCandidates(
+  index: DenyIndex,
+  protocols: readonly string[],
+  ports: readonly string[],
+): Set<number> {
+  const found = new Set<number>();
+  const ours = protocols.map((p) => p.toUpperCase());
+  if (ours.length === 0) return found;
+  const keys = ours.includes("ANY") ? [...index.network.keys()] : [...new Set(ours), "ANY"];
+  const ranges = portRanges(ports);
+  for (const key of keys) {
+    const byPort = index.network.get(key);
+    if (byPort !== undefined) collectPorts(byPort, ranges, found);
+  }
+  return found;
+}
+
+/** The Deny rules that shadow every rule of this shape whose sources they overlap, ascending. */
+function shapeHits(shape: Shape, index: DenyIndex): number[] {
+  const hits: number[] = [];
+  const { denies } = index;
+  if (shape.ruleType === "ApplicationRule") {
+    const ports = shape.protocols.map((p) => p.port);
+    for (const d of networkCandidates(index, ["TCP"], ports)) {
+      const deny = denies[d];
+      if (deny !== undefined && networkDenyHitsApplication(shape, deny)) hits.push(d);
+    }
+    const byHost = new Set<number>();
+    for (const key of new Set(shape.protocols.map(protocolKey))) {
+      const hosts = index.application.get(key);
+      if (hosts !== undefined) collectHosts(hosts, shape.targetFqdns, byHost);
+    }
+    for (const d of byHost) {
+      const deny = denies[d];
+      if (deny?.sameTypeFirst && applicationDenyHitsApplication(shape, deny)) hits.push(d);
+    }
+  } else {
+    for (const d of networkCandidates(index, shape.ipProtocols, shape.destinationPorts)) {
+      const deny = denies[d];
+      if (deny?.sameTypeFirst && networkDenyHitsNetwork(shape, deny)) hits.push(d);
+    }
+  }
+  return hits.sort((a, b) => a - b);
+}
+
+/** The rule's shape and a text that is equal exactly when two shapes are. */
+function shapeOf(rule: RuleBody): { key: string; shape: Shape } | undefined {
+  if (rule.ruleType === "ApplicationRule") {
+    const shape: Shape = {
+      ruleType: rule.ruleType,
+      ipProtocols: [],
+      destinationPorts: [],
+      destinationAddresses: [],
+      destinationFqdns: [],
+      targetFqdns: list(rule, "targetFqdns"),
+      protocols: appProtocols(rule),
+    };
+    return { key: JSON.stringify(["A", shape.protocols.map(protocolKey), shape.targetFqdns]), shape };
+  }
+  if (rule.ruleType === "NetworkRule") {
+    const shape: Shape = {
+      ruleType: rule.ruleType,
+      ipProtocols: list(rule, "ipProtocols"),
+      destinationPorts: list(rule, "destinationPorts"),
+      destinationAddresses: list(rule, "destinationAddresses"),
+      destinationFqdns: list(rule, "destinationFqdns"),
+      targetFqdns: [],
+      protocols: [],
+    };
+    const { ipProtocols, destinationPorts, destinationAddresses, destinationFqdns } = shape;
+    return {
+      key: JSON.stringify(["N", ipProtocols, destinationPorts, destinationAddresses, destinationFqdns]),
+      shape,
+    };
+  }
+  return undefined;
+}
+
+/** The fields shapeOf reads. */
+const SHAPE_FIELDS = [
+  "ruleType",
+  "protocols",
+  "targetFqdns",
+  "ipProtocols",
+  "destinationPorts",
+  "destinationAddresses",
+  "destinationFqdns",
+] as const;
+
+/** Equal as shapeOf reads them: list() keeps strings and numbers, appProtocols protocolType and port. */
+function sameItem(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  const x = a as { protocolType?: unknown; port?: unknown };
+  const y = b as { protocolType?: unknown; port?: unknown };
+  return x.protocolType === y.protocolType && x.port === y.port;
+}
+
+/**
+ * Whether two rules have one shape, compared as stored: no allocation, unlike shapeOf's key, and
+ * enough for one catalog rule repeated per cluster. It may say no to equal shapes (443 and "443"),
+ * which only costs a shapeOf; it never says yes to different ones.
+ */
+function sameFields(a: RuleBody, b: RuleBody): boolean {
+  const x = a as Readonly<Record<string, unknown>>;
+  const y = b as Readonly<Record<string, unknown>>;
+  for (const field of SHAPE_FIELDS) {
+    const u = x[field];
+    const v = y[field];
+    if (u === v) continue;
+    if (!Array.isArray(u) || !Array.isArray(v) || u.length !== v.length) return false;
+    // Indexed, not every(): a hole must not pass for any value.
+    for (let i = 0; i < u.length; i++) if (!sameItem(u[i], v[i])) return false;
+  }
+  return true;
+}
+
+/** Representatives kept per rule name; past that, rules of the name go through shapeOf's key. */
+const PER_NAME = 4;
+
 /** Findings for every Deny outside `managed` that precedes and matches rules of `managed`. */
 export function findShadowing(
   managed: RuleCollectionGroup,
@@ -104,40 +333,103 @@ export function findShadowing(
   const ours = managed.ruleCollections
     .filter((c) => c.action?.type.toLowerCase() === "allow")
     .flatMap((c) => (c.rules ?? []).map((rule) => ({ collection: c.name, rule })));
+  const located = denyRules(others);
+  if (located.length === 0 || ours.length === 0) return [];
+  const denies = located.map((deny) => readDeny(deny, managed.priority));
+  const index = indexDenies(denies);
+
+  // Matching rules (positions in `ours`, ascending) by Deny rule position.
+  const matched = new Map<number, number[]>();
+  const hitsByShape = new Map<string, number[]>();
+  // Rules of one name are nearly always one catalog rule: compared field by field first.
+  const byName = new Map<string, { rule: RuleBody; hits: number[] }[]>();
+  const sourceIds = new Map<string, number>();
+  // Keyed by source list id * denies.length + Deny position.
+  const sourceOverlaps = new Map<number, boolean>();
+  let last: { raw: unknown; sources: string[]; id: number } = { raw: Symbol(), sources: [], id: -1 };
+  const hitsOfShape = (rule: RuleBody): number[] => {
+    const shaped = shapeOf(rule);
+    if (shaped === undefined) return [];
+    const known = hitsByShape.get(shaped.key);
+    if (known !== undefined) return known;
+    const hits = shapeHits(shaped.shape, index);
+    hitsByShape.set(shaped.key, hits);
+    return hits;
+  };
+  ours.forEach(({ rule }, r) => {
+    if (rule.ruleType !== "ApplicationRule" && rule.ruleType !== "NetworkRule") return;
+    const seen = byName.get(rule.name) ?? [];
+    let candidates = seen.find((s) => sameFields(s.rule, rule))?.hits;
+    if (candidates === undefined) {
+      candidates = hitsOfShape(rule);
+      if (seen.length < PER_NAME) byName.set(rule.name, [...seen, { rule, hits: candidates }]);
+    }
+    if (candidates.length === 0) return;
+    // A cluster's rules share one sources array (render-group.ts): read and keyed once for them all.
+    const raw = (rule as Readonly<Record<string, unknown>>).sourceAddresses;
+    if (raw !== last.raw) {
+      const sources = list(rule, "sourceAddresses");
+      const sourceKey = JSON.stringify(sources);
+      const id = sourceIds.get(sourceKey) ?? sourceIds.size;
+      sourceIds.set(sourceKey, id);
+      last = { raw, sources, id };
+    }
+    const { sources, id: sourceId } = last;
+    for (const d of candidates) {
+      const deny = denies[d];
+      if (deny === undefined) continue;
+      const memo = sourceId * denies.length + d;
+      let overlap = sourceOverlaps.get(memo);
+      if (overlap === undefined) {
+        overlap = sourcesOverlap(sources, deny);
+        sourceOverlaps.set(memo, overlap);
+      }
+      if (!overlap) continue;
+      const rules = matched.get(d);
+      if (rules === undefined) matched.set(d, [r]);
+      else rules.push(r);
+    }
+  });
+
+  // Replayed in the order of a scan of every Deny rule, then every rule of ours: a finding's rules
+  // and reasons come out in the same order, also when two Deny rules share a location.
   const hits = new Map<
     string,
     { deny: Located; clusterId: string | undefined; rules: string[]; why: Set<string> }
   >();
-
-  for (const deny of denyRules(others)) {
-    const sameTypeFirst = deny.groupPriority <= managed.priority;
-    const order =
-      deny.groupPriority < managed.priority
-        ? `its group priority ${deny.groupPriority} comes before the managed group's ${managed.priority}`
-        : `its group has the managed group's priority ${managed.priority}, and which of the two is processed first is not defined`;
-    for (const { collection, rule } of ours) {
-      let why: string | undefined;
-      if (rule.ruleType === "ApplicationRule" && deny.rule.ruleType === "NetworkRule") {
-        if (networkDenyHitsApplication(rule, deny.rule))
-          why = "network rules are processed before application rules";
-      } else if (
-        sameTypeFirst &&
-        rule.ruleType === "ApplicationRule" &&
-        deny.rule.ruleType === "ApplicationRule"
-      ) {
-        if (applicationDenyHitsApplication(rule, deny.rule)) why = order;
-      } else if (sameTypeFirst && rule.ruleType === "NetworkRule" && deny.rule.ruleType === "NetworkRule") {
-        if (networkDenyHitsNetwork(rule, deny.rule)) why = order;
+  // A rule met by several Deny rules is named and owned once; a Deny rule's rules are gathered by
+  // owner before they are keyed, as the key is long.
+  const named = new Map<number, { clusterId: string | undefined; label: string; application: boolean }>();
+  denies.forEach((deny, d) => {
+    const { located } = deny;
+    const networkDeny = located.rule.ruleType === "NetworkRule";
+    const byOwner = new Map<string | undefined, { rules: string[]; why: Set<string> }>();
+    for (const r of matched.get(d) ?? []) {
+      let own = named.get(r);
+      if (own === undefined) {
+        const at = ours[r];
+        if (at === undefined) continue;
+        own = {
+          clusterId: ownerOf(at.rule.description),
+          label: `${at.collection}/${at.rule.name}`,
+          application: at.rule.ruleType === "ApplicationRule",
+        };
+        named.set(r, own);
       }
-      if (why === undefined) continue;
-      const clusterId = ownerOf(rule.description);
-      const key = `${deny.groupName}/${deny.collectionName}/${deny.rule.name}\n${clusterId ?? ""}`;
-      const hit = hits.get(key) ?? { deny, clusterId, rules: [], why: new Set<string>() };
-      hit.rules.push(`${collection}/${rule.name}`);
-      hit.why.add(why);
+      const group = byOwner.get(own.clusterId) ?? { rules: [], why: new Set<string>() };
+      group.rules.push(own.label);
+      group.why.add(own.application && networkDeny ? NETWORK_FIRST : deny.order);
+      byOwner.set(own.clusterId, group);
+    }
+    const location = `${located.groupName}/${located.collectionName}/${located.rule.name}`;
+    for (const [clusterId, group] of byOwner) {
+      const key = `${location}\n${clusterId ?? ""}`;
+      const hit = hits.get(key) ?? { deny: located, clusterId, rules: [], why: new Set<string>() };
+      for (const rule of group.rules) hit.rules.push(rule);
+      for (const why of group.why) hit.why.add(why);
       hits.set(key, hit);
     }
-  }
+  });
 
   return [...hits.entries()]
     .sort(([a], [b]) => byText(a, b))

@@ -4,7 +4,12 @@
 // own code first (see syncPolicy), so "in step" means exactly what the app computes.
 import { armConnection } from "../../azure/clients";
 import type { ArmEmulator, ArmResource, EmulatorSeed } from "../../local/arm-emulator";
-import { clusterResource as armCluster, subnetResource as armSubnet } from "../../local/demo/arm-resources";
+import {
+  clusterResource as armCluster,
+  subnetResource as armSubnet,
+  DENY_RISKY_PROTOCOLS,
+  groupResource,
+} from "../../local/demo/arm-resources";
 import { passSettingsFrom } from "../../orchestrations/activities/handlers";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
 import { loadSettings } from "../../orchestrations/settings";
@@ -86,35 +91,12 @@ export function addPool(emulator: ArmEmulator, cluster: BenchCluster, i: number)
   emulator.upsert(clusterResource(cluster));
 }
 
-const FOREIGN_GROUP: ArmResource = {
-  id: `${POLICY_ID}/ruleCollectionGroups/platform-baseline`,
+// drift's rule types have optional fields, which the emulator's JSON type does not spell out.
+const FOREIGN_GROUP = groupResource(POLICY_ID, {
   name: "platform-baseline",
-  type: "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
-  etag: 'W/"00000000-0000-4000-8000-000000000001"',
-  properties: {
-    provisioningState: "Succeeded",
-    priority: 200,
-    ruleCollections: [
-      {
-        ruleCollectionType: "FirewallPolicyFilterRuleCollection",
-        name: "deny-risky-protocols",
-        priority: 110,
-        action: { type: "Deny" },
-        rules: [
-          {
-            ruleType: "NetworkRule",
-            name: "deny-smb-outbound",
-            description: "No SMB to the internet",
-            ipProtocols: ["TCP"],
-            sourceAddresses: ["10.0.0.0/8"],
-            destinationAddresses: ["*"],
-            destinationPorts: ["445"],
-          },
-        ],
-      },
-    ],
-  },
-};
+  priority: 200,
+  ruleCollections: [DENY_RISKY_PROTOCOLS],
+}) as unknown as ArmResource;
 
 export function estateSeed(clusters: readonly BenchCluster[]): EmulatorSeed {
   return {

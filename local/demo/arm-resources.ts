@@ -1,5 +1,7 @@
-// AKS clusters and subnets in ARM's wire format, as the emulator serves them: shared by the demo
-// estates and the benchmarks' estates, so both look like what Azure returns.
+// AKS clusters, subnets and rule collection groups in ARM's wire format, as the emulator serves them:
+// shared by the demo estates and the benchmarks' estates, so both look like what Azure returns.
+import type { RuleCollection, RuleCollectionGroup } from "../../drift/types";
+
 export interface PoolShape {
   name: string;
   vmSize: string;
@@ -63,5 +65,56 @@ export function subnetResource(id: string, cidr: string) {
     name: id.split("/").at(-1) ?? id,
     type: "Microsoft.Network/virtualNetworks/subnets",
     properties: { provisioningState: "Succeeded", addressPrefix: cidr },
+  };
+}
+
+/** A foreign team's Deny collection: a foreign group the app must never touch. */
+export const DENY_RISKY_PROTOCOLS: RuleCollection = {
+  ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+  name: "deny-risky-protocols",
+  priority: 110,
+  action: { type: "Deny" },
+  rules: [
+    {
+      ruleType: "NetworkRule",
+      name: "deny-smb-outbound",
+      description: "No SMB to the internet",
+      ipProtocols: ["TCP"],
+      sourceAddresses: ["10.0.0.0/8"],
+      destinationAddresses: ["*"],
+      destinationPorts: ["445"],
+    },
+  ],
+};
+
+export const ALLOW_CORPORATE_SITES: RuleCollection = {
+  ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+  name: "allow-corporate-sites",
+  priority: 120,
+  action: { type: "Allow" },
+  rules: [
+    {
+      ruleType: "ApplicationRule",
+      name: "intranet",
+      description: "Corporate intranet",
+      sourceAddresses: ["10.0.0.0/8"],
+      protocols: [{ protocolType: "Https", port: 443 }],
+      targetFqdns: ["intranet.contoso.com"],
+    },
+  ],
+};
+
+/** A rule collection group of a policy, as ARM returns it. */
+export function groupResource(policyId: string, group: RuleCollectionGroup) {
+  return {
+    id: `${policyId}/ruleCollectionGroups/${group.name}`,
+    name: group.name,
+    type: "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
+    etag: 'W/"00000000-0000-4000-8000-000000000001"',
+    properties: {
+      provisioningState: "Succeeded",
+      priority: group.priority,
+      ruleCollections: group.ruleCollections,
+    },
   };
 }

@@ -7,7 +7,13 @@ import path from "node:path";
 import type { Cloud, Feature } from "../../catalog";
 import { desiredGroup } from "../../drift/render-group";
 import type { ClusterProfile, RuleCollectionGroup } from "../../drift/types";
-import { clusterResource, subnetResource } from "./arm-resources";
+import {
+  ALLOW_CORPORATE_SITES,
+  clusterResource,
+  DENY_RISKY_PROTOCOLS,
+  groupResource,
+  subnetResource,
+} from "./arm-resources";
 
 interface ClusterSpec {
   name: string;
@@ -28,6 +34,8 @@ interface EstateSpec {
   deleted: ClusterSpec[];
   /** Builds the managed group as found (undefined: none yet). */
   drift?: (group: RuleCollectionGroup) => RuleCollectionGroup;
+  /** Features the clusters gained after the managed group was last right (their rules are missing). */
+  addedSince?: Feature[];
 }
 
 const NETWORK_RG = "rg-network";
@@ -71,58 +79,10 @@ function clusterOf(estate: EstateSpec, c: ClusterSpec) {
   });
 }
 
-function groupResource(estate: EstateSpec, group: RuleCollectionGroup) {
-  return {
-    id: `${ids(estate).policy}/ruleCollectionGroups/${group.name}`,
-    name: group.name,
-    type: "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
-    etag: 'W/"00000000-0000-4000-8000-000000000001"',
-    properties: {
-      provisioningState: "Succeeded",
-      priority: group.priority,
-      ruleCollections: group.ruleCollections,
-    },
-  };
-}
-
 const platformBaseline: RuleCollectionGroup = {
   name: "platform-baseline",
   priority: 200,
-  ruleCollections: [
-    {
-      ruleCollectionType: "FirewallPolicyFilterRuleCollection",
-      name: "deny-risky-protocols",
-      priority: 110,
-      action: { type: "Deny" },
-      rules: [
-        {
-          ruleType: "NetworkRule",
-          name: "deny-smb-outbound",
-          description: "No SMB to the internet",
-          ipProtocols: ["TCP"],
-          sourceAddresses: ["10.0.0.0/8"],
-          destinationAddresses: ["*"],
-          destinationPorts: ["445"],
-        },
-      ],
-    },
-    {
-      ruleCollectionType: "FirewallPolicyFilterRuleCollection",
-      name: "allow-corporate-sites",
-      priority: 120,
-      action: { type: "Allow" },
-      rules: [
-        {
-          ruleType: "ApplicationRule",
-          name: "intranet",
-          description: "Corporate intranet",
-          sourceAddresses: ["10.0.0.0/8"],
-          protocols: [{ protocolType: "Https", port: 443 }],
-          targetFqdns: ["intranet.contoso.com"],
-        },
-      ],
-    },
-  ],
+  ruleCollections: [DENY_RISKY_PROTOCOLS, ALLOW_CORPORATE_SITES],
 };
 
 const SETTINGS = {
@@ -247,17 +207,18 @@ const ESTATES: EstateSpec[] = [
     deleted: [],
     // The rules were made before the Windows pool existed.
     drift: (group) => group,
+    addedSince: ["windows"],
   },
 ];
 
 function build(estate: EstateSpec) {
   const { policy, vnet } = ids(estate);
   const present = estate.clusters.map((c) => profile(estate, c));
-  const past = [...present, ...estate.deleted.map((c) => profile(estate, c))].map((p) =>
-    estate.file === "azureusgovernment.json"
-      ? { ...p, features: p.features.filter((f) => f !== "windows") }
-      : p,
-  );
+  const added = estate.addedSince ?? [];
+  const past = [...present, ...estate.deleted.map((c) => profile(estate, c))].map((p) => ({
+    ...p,
+    features: p.features.filter((f) => !added.includes(f)),
+  }));
   const groups = [platformBaseline];
   if (estate.drift) groups.push(estate.drift(desiredGroup(past, undefined, SETTINGS).group));
   const pools = [...estate.clusters, ...estate.deleted].flatMap((c) => c.pools);
@@ -280,7 +241,7 @@ function build(estate: EstateSpec) {
         },
       },
     ],
-    ruleCollectionGroups: groups.map((g) => groupResource(estate, g)),
+    ruleCollectionGroups: groups.map((g) => groupResource(policy, g)),
   };
 }
 

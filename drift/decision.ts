@@ -1,13 +1,31 @@
 // What to do with a plan (DESIGN §3 "Modes"): report it, apply it, or ask a person first. Pure.
 import { clusterKey } from "./naming";
-import type { ClusterProfile, Mode, Plan } from "./types";
+import type { ClusterProfile, Mode, Plan, PlanRisk } from "./types";
 
 export interface DecisionSettings {
   /** The global mode; a cluster's aks-egress-guard/mode tag overrides it for that cluster. */
   mode: Mode;
   removalsNeedApproval: boolean;
-  /** A plan removing more than this share of the managed rules is never applied unapproved. */
+  /**
+   * Unapproved removals within the rolling window (this plan's included) may take at most this share
+   * of the managed rules; past it a person decides.
+   */
   maxRemovedShare: number;
+}
+
+/** Rules removed by a write nobody approved, kept for the rolling removal budget. */
+export interface RemovalRecord {
+  /** ISO 8601: when the write was applied. */
+  at: string;
+  removed: number;
+  /** Rules in the managed group before that write. */
+  before: number;
+}
+
+/** What the decision reads of a plan (the orchestrator has only this summary, not the plan). */
+export interface PlanForDecision {
+  action: Plan["action"];
+  risk: PlanRisk;
 }
 
 export type Outcome = "none" | "report" | "apply" | "approve";
@@ -38,26 +56,61 @@ export function effectiveMode(plan: Plan, clusters: readonly ClusterProfile[], g
   return mode;
 }
 
+/** The removal records still inside the window that ends at `now`. */
+export function removalsWithin(
+  records: readonly RemovalRecord[],
+  now: Date,
+  windowHours: number,
+): RemovalRecord[] {
+  const since = now.getTime() - windowHours * 3_600_000;
+  return records.filter((r) => Date.parse(r.at) > since);
+}
+
+const pct = (n: number) => `${Math.round(n * 1000) / 10}%`;
+
+/**
+ * `mode` is the plan's effective mode (effectiveMode). `recentRemovals` are the unapproved removals
+ * already applied within the rolling window: a plan that would take their sum past the share asks a
+ * person, so many small removals cannot add up to a large one nobody approved.
+ */
 export function decide(
-  plan: Plan,
-  clusters: readonly ClusterProfile[],
+  plan: PlanForDecision,
+  mode: Mode,
   settings: DecisionSettings,
+  recentRemovals: readonly RemovalRecord[] = [],
 ): Decision {
-  if (plan.action === "none") return { outcome: "none", mode: settings.mode, reasons: ["no drift"] };
-  const mode = effectiveMode(plan, clusters, settings.mode);
+  if (plan.action === "none") return { outcome: "none", mode, reasons: ["no drift"] };
   if (mode === "audit")
     return { outcome: "report", mode, reasons: ["audit mode: drift is reported, never applied"] };
   const reasons: string[] = [];
   if (mode === "approve") reasons.push("approve mode: every change is approved by a person");
-  if (settings.removalsNeedApproval && plan.risk.removed > 0) {
-    reasons.push(`the plan removes ${plan.risk.removed} rule(s), and removals need approval`);
+  const { removed, managedRulesBefore } = plan.risk;
+  if (settings.removalsNeedApproval && removed > 0) {
+    reasons.push(`the plan removes ${removed} rule(s), and removals need approval`);
   }
   if (plan.risk.removedShare > settings.maxRemovedShare) {
-    const pct = (n: number) => `${Math.round(n * 1000) / 10}%`;
     reasons.push(
       `the plan removes ${pct(plan.risk.removedShare)} of the managed rules, more than the ${pct(settings.maxRemovedShare)} allowed without approval`,
     );
+  } else if (removed > 0 && recentRemovals.length > 0) {
+    // Measured against the largest group seen in the window, so removals shrinking the group do not
+    // shrink the yardstick with it.
+    const earlier = recentRemovals.reduce((n, r) => n + r.removed, 0);
+    const yardstick = Math.max(managedRulesBefore, ...recentRemovals.map((r) => r.before));
+    const share = yardstick === 0 ? 0 : (earlier + removed) / yardstick;
+    if (share > settings.maxRemovedShare)
+      reasons.push(
+        `with the ${earlier} rule(s) removed without approval earlier in the window, this plan would remove ${pct(share)} of the managed rules, more than the ${pct(settings.maxRemovedShare)} allowed without approval`,
+      );
   }
   if (reasons.length > 0) return { outcome: "approve", mode, reasons };
-  return { outcome: "apply", mode, reasons: ["auto mode: the plan adds or changes rules only"] };
+  return {
+    outcome: "apply",
+    mode,
+    reasons: [
+      removed > 0
+        ? "auto mode: removals within the allowed share"
+        : "auto mode: the plan adds or changes rules only",
+    ],
+  };
 }

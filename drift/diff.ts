@@ -3,7 +3,14 @@
 // is listed here is exactly what makes the two groups differ.
 import { byText, canonicalJson, type Json } from "./canonical";
 import { ownerOf, ownerOfCollection } from "./naming";
-import { type CanonicalRule, normaliseCollection, normaliseGroup, normaliseRule } from "./normalise";
+import {
+  byCollectionPriority,
+  type CanonicalRule,
+  collectionPriority,
+  normaliseCollection,
+  normaliseGroup,
+  normaliseRule,
+} from "./normalise";
 import type { RuleBody, RuleChange, RuleCollection, RuleCollectionGroup } from "./types";
 
 export interface DiffContext {
@@ -108,11 +115,17 @@ export function diffGroups(
   const currentCollections = byName(current?.ruleCollections);
   const desiredCollections = byName(desired.ruleCollections);
   const names = [...new Set([...currentCollections.keys(), ...desiredCollections.keys()])];
-  const priorityOf = (name: string) =>
-    desiredCollections.get(name)?.priority ?? currentCollections.get(name)?.priority ?? 0;
+  // The collection's priority where it will be (or was, for one that goes); a collection without one
+  // (optional in Azure's REST spec) is listed after every collection with one, as normalise.ts orders.
+  const priorityOf = (name: string) => {
+    const collection = desiredCollections.get(name) ?? currentCollections.get(name);
+    return collection === undefined ? undefined : collectionPriority(collection);
+  };
   // By priority; at one priority, what stays before what goes.
   const goes = (name: string) => (desiredCollections.has(name) ? 0 : 1);
-  names.sort((a, b) => priorityOf(a) - priorityOf(b) || goes(a) - goes(b) || byText(a, b));
+  names.sort(
+    (a, b) => byCollectionPriority(priorityOf(a), priorityOf(b)) || goes(a) - goes(b) || byText(a, b),
+  );
 
   for (const key of names) {
     const before = currentCollections.get(key);
@@ -142,7 +155,8 @@ function diffCollection(
     const fields: string[] = [];
     if (a.ruleCollectionType !== b.ruleCollectionType)
       fields.push(`ruleCollectionType: ${a.ruleCollectionType} -> ${b.ruleCollectionType}`);
-    if (a.priority !== b.priority) fields.push(`priority: ${a.priority} -> ${b.priority}`);
+    if (a.priority !== b.priority)
+      fields.push(`priority: ${a.priority ?? "(none)"} -> ${b.priority ?? "(none)"}`);
     if (a.action !== b.action) fields.push(`action: ${a.action || "(none)"} -> ${b.action || "(none)"}`);
     // Collection-level: rule is empty.
     if (fields.length > 0) changes.push({ kind: "modify", ...base, rule: "", fields });

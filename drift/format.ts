@@ -69,7 +69,9 @@ function changeLines(plan: Plan): string[] {
     const reasons = new Set(ruleChanges.map((c) => c.reason ?? ""));
     const sharedReason = mark === "-" && reasons.size === 1 ? [...reasons][0] : undefined;
     const settings =
-      inBody === undefined ? "" : ` (priority ${inBody.priority}, ${inBody.action?.type ?? "no action"})`;
+      inBody === undefined
+        ? ""
+        : ` (priority ${inBody.priority ?? "none"}, ${inBody.action?.type ?? "no action"})`;
     const clusterId = changes[0]?.clusterId;
     // A stale collection's reason already names its cluster.
     const owner =

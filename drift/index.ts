@@ -31,7 +31,15 @@ export {
   normaliseRule,
   sameGroup,
 } from "./normalise";
-export { type PlanInput, planHash, planPolicy } from "./plan";
+export {
+  ABSENT_GROUP_HASH,
+  changeHash,
+  groupContentHash,
+  type PlanInput,
+  planHash,
+  planPolicy,
+  writeFailed,
+} from "./plan";
 export { allocatePriorities, PRIORITY_MAX, PRIORITY_MIN, SLOT_SIZE } from "./priorities";
 export { type DesiredGroup, type DesiredGroupOptions, desiredGroup, sourcesOf } from "./render-group";
 export { type ClusterTagging, type ServedOptions, servesCluster } from "./served";

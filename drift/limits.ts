@@ -24,7 +24,8 @@ export function checkLimits(group: RuleCollectionGroup): void {
   const outside = [
     ...(inRange(group.priority) ? [] : [`group ${group.name}: ${group.priority}`]),
     ...group.ruleCollections
-      .filter((c) => !inRange(c.priority))
+      // Azure's API makes a collection's priority optional; only a given one must be in range.
+      .filter((c) => c.priority !== undefined && !inRange(c.priority))
       .map((c) => `collection ${c.name}: ${c.priority}`),
   ];
   if (outside.length > 0) {
@@ -36,4 +37,21 @@ export function checkLimits(group: RuleCollectionGroup): void {
       { details: { group: group.name, outside } },
     );
   }
+}
+
+/**
+ * Rule collection groups one firewall policy may hold (azure-notes §2: 60 for current policies, 50
+ * for those created before July 2022; the lower figure would refuse groups Azure accepts, so the
+ * current one is used and Azure's own refusal remains the backstop for older policies).
+ */
+export const POLICY_GROUPS_LIMIT = 60;
+
+/** Creating the managed group on a policy that is already full would be a doomed write: refuse it here. */
+export function checkGroupCount(groupName: string, existingGroups: number, groupExists: boolean): void {
+  if (groupExists || existingGroups < POLICY_GROUPS_LIMIT) return;
+  throw new GuardError(
+    "PLAN_EXCEEDS_LIMITS",
+    `the firewall policy already holds ${existingGroups} rule collection groups, Azure's limit is ${POLICY_GROUPS_LIMIT}: the managed group ${groupName} cannot be created. Remove or merge a group, or manage these clusters from another policy.`,
+    { details: { groups: existingGroups, limit: POLICY_GROUPS_LIMIT } },
+  );
 }

@@ -8,7 +8,8 @@ export type CanonicalRule = Readonly<Record<string, Json>>;
 
 export interface CanonicalCollection {
   name: string;
-  priority: number;
+  /** Absent when the collection has none (optional in Azure's REST spec): unlike any number. */
+  priority?: number;
   ruleCollectionType: string;
   action: string;
   rules: CanonicalRule[];
@@ -100,11 +101,34 @@ export function normaliseRule(rule: RuleBody): CanonicalRule {
   return out;
 }
 
+/**
+ * A collection's priority, or undefined when it has none. Azure's REST spec makes it optional, so a
+ * foreign collection (or one written by hand) may lack it; the app's own always carry one. A JSON
+ * null or a non-number is read as none rather than trusted.
+ */
+export function collectionPriority(collection: Pick<RuleCollection, "priority">): number | undefined {
+  const priority: unknown = collection.priority;
+  return typeof priority === "number" && Number.isFinite(priority) ? priority : undefined;
+}
+
+/**
+ * The order of collections within a group: ascending priority, a collection without one after every
+ * collection with one. The service documents no place for such a collection, so it is taken as the
+ * lowest precedence (processed last); the order is only used to list and compare, never to decide
+ * what is written. Ties (and two without a priority) compare as equal: callers break them by name.
+ */
+export function byCollectionPriority(a: number | undefined, b: number | undefined): number {
+  if (a === undefined) return b === undefined ? 0 : 1;
+  if (b === undefined) return -1;
+  return a - b;
+}
+
 export function normaliseCollection(collection: RuleCollection): CanonicalCollection {
   const action = collection.action?.type ?? "";
+  const priority = collectionPriority(collection);
   return {
     name: collection.name.toLowerCase(),
-    priority: collection.priority,
+    ...(priority === undefined ? {} : { priority }),
     ruleCollectionType: collection.ruleCollectionType,
     action: ACTIONS[action.toLowerCase()] ?? action,
     rules: (collection.rules ?? []).map(normaliseRule).sort((a, b) => byText(ruleKey(a), ruleKey(b))),
@@ -117,7 +141,7 @@ export function normaliseGroup(group: RuleCollectionGroup): CanonicalGroup {
     priority: group.priority,
     ruleCollections: group.ruleCollections
       .map(normaliseCollection)
-      .sort((a, b) => a.priority - b.priority || byText(a.name, b.name)),
+      .sort((a, b) => byCollectionPriority(a.priority, b.priority) || byText(a.name, b.name)),
   };
 }
 

@@ -3,7 +3,7 @@
 // decides what to do with it and the adapter sends `body` in one PUT.
 import { byText, canonicalJson, sha256Hex } from "./canonical";
 import { type DiffContext, diffGroups } from "./diff";
-import { checkLimits } from "./limits";
+import { checkGroupCount, checkLimits } from "./limits";
 import { COLLECTION_KINDS, clusterKey, collectionName } from "./naming";
 import { normaliseGroup, sameGroup } from "./normalise";
 import { desiredGroup } from "./render-group";
@@ -27,9 +27,33 @@ export interface PlanInput {
 
 const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
 
-/** Approvals bind to this: the sha256 of the canonical form of the group to be written. */
+/** The sha256 of the canonical form of the group to be written (what the PUT will leave). */
 export function planHash(group: RuleCollectionGroup): string {
   return sha256Hex(canonicalJson(normaliseGroup(group)));
+}
+
+/** The group does not exist yet: what a plan that creates it starts from. */
+export const ABSENT_GROUP_HASH = "absent";
+
+/**
+ * The managed group's content as read, canonical (fields Azure fills in, and order, do not count):
+ * a write may only go ahead while a fresh read of the group still gives this.
+ */
+export function groupContentHash(group: RuleCollectionGroup | undefined): string {
+  return group === undefined ? ABSENT_GROUP_HASH : planHash(group);
+}
+
+/**
+ * Decisions and approvals bind to this: one exact change, from the group as read (`baseHash`) to
+ * the group to write (`hash`). Either side moving makes it another change, decided afresh.
+ */
+export function changeHash(baseHash: string, hash: string): string {
+  return sha256Hex(`${baseHash}\n${hash}`);
+}
+
+/** A group whose last write ended `Failed` is drift even when its content matches (DESIGN §3). */
+export function writeFailed(group: RuleCollectionGroup | undefined): boolean {
+  return group?.provisioningState?.toLowerCase() === "failed";
 }
 
 export function planPolicy(input: PlanInput): Plan {
@@ -41,6 +65,8 @@ export function planPolicy(input: PlanInput): Plan {
   const desired = desiredGroup(clusters, current, settings, { dnsProxyEnabled: policy.dnsProxyEnabled });
   const body = desired.group;
   checkLimits(body);
+  if (current === undefined && body.ruleCollections.length > 0)
+    checkGroupCount(settings.groupName, policy.groups.length, false);
 
   const ownedCollections = new Map<string, string>();
   for (const cluster of clusters) {
@@ -53,9 +79,18 @@ export function planPolicy(input: PlanInput): Plan {
     dnsProxyEnabled: policy.dnsProxyEnabled,
   };
 
-  const unchanged = sameGroup(current, body);
+  const failed = writeFailed(current);
+  const unchanged = !failed && sameGroup(current, body);
   const changes = unchanged ? [] : diffGroups(current, body, context);
-  if (!unchanged && changes.length === 0) {
+  if (failed && changes.length === 0) {
+    // Azure kept the content but says the write did not succeed: the firewall may not enforce it.
+    changes.push({
+      kind: "modify",
+      collection: "",
+      rule: "",
+      fields: ["provisioningState: Failed -> Succeeded (the last write failed; writing the group again)"],
+    });
+  } else if (!unchanged && changes.length === 0) {
     // Cannot happen while diff.ts and normalise.ts agree; if they ever do not, show it rather than
     // send a PUT that no line of the plan explains.
     changes.push({
@@ -75,6 +110,8 @@ export function planPolicy(input: PlanInput): Plan {
       byText(a.message, b.message),
   );
 
+  const hash = planHash(body);
+  const baseHash = groupContentHash(current);
   const plan: Plan = {
     policyId: policy.id,
     groupName: settings.groupName,
@@ -82,7 +119,10 @@ export function planPolicy(input: PlanInput): Plan {
     changes,
     risk: riskOf(changes, current),
     findings,
-    hash: planHash(body),
+    hash,
+    baseHash,
+    changeHash: changeHash(baseHash, hash),
+    ...(current?.etag ? { baseEtag: current.etag } : {}),
   };
   if (!unchanged) plan.body = body;
   return plan;

@@ -160,14 +160,14 @@ export function desiredGroup(
     const existing: Planned["existing"] = {};
     for (const kind of ["app", "net"] as const) {
       const found = currentByName.get(collectionName(cluster, kind));
-      if (found !== undefined) existing[kind] = found.priority;
+      if (found?.priority !== undefined) existing[kind] = found.priority;
     }
     planned.push({ key, existing, collections });
   }
 
   const priorities = allocatePriorities(
     planned.map((p) => ({ clusterKey: p.key, kinds: kindsOf(p), existing: p.existing })),
-    kept.map((c) => c.priority),
+    kept.flatMap((c) => (c.priority === undefined ? [] : [c.priority])),
   );
 
   const ruleCollections: RuleCollection[] = [...kept];
@@ -185,7 +185,9 @@ export function desiredGroup(
       });
     }
   }
-  ruleCollections.sort((a, b) => a.priority - b.priority || byText(a.name, b.name));
+  // A kept collection without a priority (Azure allows it) sorts last.
+  const order = (c: RuleCollection) => c.priority ?? Number.MAX_SAFE_INTEGER;
+  ruleCollections.sort((a, b) => order(a) - order(b) || byText(a.name, b.name));
 
   return {
     group: { name: settings.groupName, priority: settings.groupPriority, ruleCollections },

@@ -8,6 +8,10 @@
 //   matching application Deny in a group whose priority number is lower than or equal to ours;
 // - one of our network rules is shadowed by a matching network Deny in such a group only.
 // A tie in group priority is reported (the service does not define which group goes first).
+// Collection priorities are not used: our rules and a Deny rule are never in one group (nothing
+// outside the managed group is read as ours), so the group order decides. A collection without a
+// priority (optional in Azure's REST spec) or without an action type is read like any other, never a
+// reason to fail the check.
 // "Matching" needs overlapping sources, protocol, port and destination. Deny rules whose reach cannot
 // be known offline (IP group sources are assumed to overlap; FQDN tags, web categories, URLs, IP group
 // or service tag destinations against host names are not matched) are left out rather than guessed.
@@ -27,7 +31,13 @@ import {
   type PortIndex,
   portIndex,
 } from "./shadowing-index";
-import type { Finding, RuleBody, RuleCollectionGroup } from "./types";
+import type { Finding, RuleBody, RuleCollection, RuleCollectionGroup } from "./types";
+
+/** The collection's action, lower-cased; "" when the service returned none (foreign collections). */
+function actionOf(collection: RuleCollection): string {
+  const type: unknown = collection.action?.type;
+  return typeof type === "string" ? type.toLowerCase() : "";
+}
 
 interface Located {
   groupName: string;
@@ -128,7 +138,7 @@ function networkDenyHitsNetwork(ours: Shape, deny: Deny): boolean {
 function denyRules(groups: readonly RuleCollectionGroup[]): Located[] {
   return groups.flatMap((group) =>
     group.ruleCollections
-      .filter((c) => c.action?.type.toLowerCase() === "deny")
+      .filter((c) => actionOf(c) === "deny")
       .flatMap((c) =>
         (c.rules ?? []).map((rule) => ({
           groupName: group.name,
@@ -331,7 +341,7 @@ export function findShadowing(
   others: readonly RuleCollectionGroup[],
 ): Finding[] {
   const ours = managed.ruleCollections
-    .filter((c) => c.action?.type.toLowerCase() === "allow")
+    .filter((c) => actionOf(c) === "allow")
     .flatMap((c) => (c.rules ?? []).map((rule) => ({ collection: c.name, rule })));
   const located = denyRules(others);
   if (located.length === 0 || ours.length === 0) return [];

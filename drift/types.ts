@@ -70,7 +70,11 @@ export type RuleBody = ApplicationRuleBody | NetworkRuleBody | OtherRuleBody;
 export interface RuleCollection {
   ruleCollectionType: "FirewallPolicyFilterRuleCollection" | "FirewallPolicyNatRuleCollection" | string;
   name: string;
-  priority: number;
+  /**
+   * Optional in Azure's REST spec (FirewallPolicyRuleCollection), so a foreign collection may lack it;
+   * the app's own collections always carry one. Readers order a missing priority last in its group.
+   */
+  priority?: number;
   action?: { type: "Allow" | "Deny" | "DNAT" | string };
   rules?: RuleBody[];
 }
@@ -149,6 +153,12 @@ export interface Plan {
   changes: RuleChange[];
   risk: PlanRisk;
   findings: Finding[];
-  /** sha256 of the canonical desired group: binds approvals to this exact plan. */
+  /** sha256 of the canonical desired group (what the write leaves). */
   hash: string;
+  /** Content hash of the managed group as read ("absent" when there is none). */
+  baseHash: string;
+  /** The managed group's etag as read (sent as If-Match). */
+  baseEtag?: string;
+  /** sha256 over baseHash and hash: decisions and approvals bind to this one exact change. */
+  changeHash: string;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, effectiveMode } from "../../drift/decision";
+import { decide, effectiveMode, type RemovalRecord, removalsWithin } from "../../drift/decision";
 import type { ClusterProfile, Mode, Plan, RuleChange } from "../../drift/types";
 
 const A = "/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedclusters/a";
@@ -22,6 +22,8 @@ const plan = (changes: RuleChange[], removed = 0, before = 100): Plan => ({
   changes,
   findings: [],
   hash: "h",
+  baseHash: "b",
+  changeHash: "c",
   risk: {
     added: changes.filter((c) => c.kind === "add").length,
     removed,
@@ -87,11 +89,11 @@ describe("remediation decision", () => {
       "approve",
     ],
   ])("%s", (_, p, settings, clusters, outcome) => {
-    expect(decide(p, clusters, settings).outcome).toBe(outcome);
+    expect(decide(p, effectiveMode(p, clusters, settings.mode), settings).outcome).toBe(outcome);
   });
 
   it("says why approval is needed, with the share", () => {
-    const d = decide(plan([remove(A)], 40), [cluster(A)], base);
+    const d = decide(plan([remove(A)], 40), "auto", base);
     expect(d.reasons).toEqual([
       "the plan removes 40 rule(s), and removals need approval",
       "the plan removes 40% of the managed rules, more than the 25% allowed without approval",
@@ -102,5 +104,35 @@ describe("remediation decision", () => {
     expect(effectiveMode(plan([add(A), add(B)]), [cluster(A, "approve"), cluster(B, "auto")], "auto")).toBe(
       "approve",
     );
+  });
+
+  it("bounds unapproved removals over the window, not per plan: salami slices add up", () => {
+    const allowed = { ...base, removalsNeedApproval: false };
+    // Five passes of 25% each would take 63% of a group of 100 (25, 19, 14, ...).
+    let rules = 100;
+    const records: RemovalRecord[] = [];
+    const outcomes: string[] = [];
+    for (let pass = 0; pass < 5; pass++) {
+      const removed = Math.floor(rules * 0.25);
+      const d = decide(plan([remove(A)], removed, rules), "auto", allowed, records);
+      outcomes.push(d.outcome);
+      if (d.outcome !== "apply") break;
+      records.push({ at: `2026-01-01T0${pass}:00:00Z`, removed, before: rules });
+      rules -= removed;
+    }
+    expect(outcomes).toEqual(["apply", "approve"]);
+    const d = decide(plan([remove(A)], 18, 75), "auto", allowed, records);
+    expect(d.reasons.at(-1)).toMatch(
+      /with the 25 rule\(s\) removed without approval earlier in the window, this plan would remove 43% /,
+    );
+  });
+
+  it("forgets removals older than the window", () => {
+    const records: RemovalRecord[] = [
+      { at: "2026-01-01T00:00:00Z", removed: 25, before: 100 },
+      { at: "2026-01-01T20:00:00Z", removed: 5, before: 75 },
+    ];
+    expect(removalsWithin(records, new Date("2026-01-02T01:00:00Z"), 24)).toEqual([records[1]]);
+    expect(removalsWithin(records, new Date("2026-01-02T21:00:00Z"), 24)).toEqual([]);
   });
 });

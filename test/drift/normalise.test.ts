@@ -6,9 +6,12 @@ import {
   normaliseGroup,
   normaliseRule,
   type RuleBody,
+  type RuleCollection,
   type RuleCollectionGroup,
   sameGroup,
 } from "../../drift";
+import { type DiffContext, diffGroups, FOREIGN_RULE } from "../../drift/diff";
+import { byCollectionPriority, normaliseCollection } from "../../drift/normalise";
 
 const app: ApplicationRuleBody = {
   ruleType: "ApplicationRule",
@@ -36,6 +39,8 @@ const same = (a: RuleBody, b: RuleBody) =>
   canonicalJson(normaliseRule(a)) === canonicalJson(normaliseRule(b));
 // Rules as the service may hand them back: widened on purpose to carry fields and casings it uses.
 const asRule = (value: Record<string, unknown>) => value as unknown as RuleBody;
+// Collections as the service may hand them back (e.g. a JSON null priority).
+const asCollection = (value: Record<string, unknown>) => value as unknown as RuleCollection;
 
 describe("normaliseRule: no drift from what the service fills in, reorders or recases", () => {
   it.each<[string, RuleBody, RuleBody]>([
@@ -155,5 +160,78 @@ describe("normaliseGroup", () => {
     expect(sameGroup(undefined, { name: "g", priority: 500, ruleCollections: [] })).toBe(true);
     expect(sameGroup(undefined, group)).toBe(false);
     expect(sameGroup(group, structuredClone(group))).toBe(true);
+  });
+});
+
+// Azure's REST spec makes a collection's priority optional: a foreign collection (or one put into the
+// managed group by hand) may come back without one. It must compare, sort and diff without crashing,
+// and be ordered the same whatever order it was read in: after every collection with a priority.
+describe("collections without a priority", () => {
+  const collection = (name: string, priority?: number): RuleCollection => ({
+    ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+    name,
+    ...(priority === undefined ? {} : { priority }),
+    action: { type: "Allow" },
+    rules: [{ ...net, name: `rule-${name}` }],
+  });
+  const group = (...ruleCollections: RuleCollection[]): RuleCollectionGroup => ({
+    name: "aks-egress-guard",
+    priority: 500,
+    ruleCollections,
+  });
+  const context: DiffContext = {
+    presentClusters: new Set(),
+    ownedCollections: new Map(),
+    dnsProxyEnabled: true,
+  };
+
+  it("orders a collection without a priority after every one with, then by name", () => {
+    const canonical = normaliseGroup(
+      group(collection("none-b"), collection("late", 300), collection("none-a"), collection("early", 100)),
+    );
+    expect(canonical.ruleCollections.map((c) => c.name)).toEqual(["early", "late", "none-a", "none-b"]);
+    expect(canonical.ruleCollections.map((c) => c.priority)).toEqual([100, 300, undefined, undefined]);
+    expect("priority" in (canonical.ruleCollections[2] ?? {})).toBe(false);
+  });
+
+  it("compares equal whatever order the service returns the collections in", () => {
+    const a = group(collection("x"), collection("y", 200), collection("z", 100), collection("w", 300));
+    const b = group(collection("z", 100), collection("y", 200), collection("w", 300), collection("x"));
+    expect(sameGroup(a, b)).toBe(true);
+    expect(canonicalJson(normaliseGroup(a))).toBe(canonicalJson(normaliseGroup(b)));
+  });
+
+  it("reads a JSON null priority as none", () => {
+    const withNull = asCollection({ ...collection("x"), priority: null });
+    expect(normaliseCollection(withNull)).toEqual(normaliseCollection(collection("x")));
+  });
+
+  it("a missing priority is unlike any number: giving or dropping one is drift", () => {
+    expect(sameGroup(group(collection("x")), group(collection("x", 100)))).toBe(false);
+    const changes = diffGroups(group(collection("x")), group(collection("x", 100)), context);
+    expect(changes).toEqual([
+      { kind: "modify", collection: "x", rule: "", fields: ["priority: (none) -> 100"] },
+    ]);
+    const back = diffGroups(group(collection("x", 100)), group(collection("x")), context);
+    expect(back[0]?.fields).toEqual(["priority: 100 -> (none)"]);
+  });
+
+  it("lists the changes of a collection without a priority after those of numbered ones", () => {
+    const current = group(collection("foreign"), collection("b", 200));
+    const desired = group(collection("a", 300), collection("b", 100));
+    const changes = diffGroups(current, desired, context);
+    expect(changes.map((c) => `${c.kind} ${c.collection}/${c.rule}`)).toEqual([
+      "modify b/",
+      "add a/rule-a",
+      `remove foreign/rule-foreign`,
+    ]);
+    expect(changes[2]?.reason).toBe(FOREIGN_RULE);
+  });
+
+  it("byCollectionPriority: numbers ascending, none last, none equal to none", () => {
+    const sorted = [undefined, 300, 100, undefined, 200].sort(byCollectionPriority);
+    expect(sorted).toEqual([100, 200, 300, undefined, undefined]);
+    expect(byCollectionPriority(undefined, undefined)).toBe(0);
+    expect(byCollectionPriority(65000, undefined)).toBeLessThan(0);
   });
 });

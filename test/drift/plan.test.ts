@@ -272,4 +272,55 @@ describe("limits", () => {
     expect(error.message).toContain(`group aks-egress-guard: ${groupPriority}`);
     expect(error.message).toContain("100 to 65000");
   });
+
+  it("refuses to create the managed group on a policy that already holds Azure's 60 groups", () => {
+    const full = Array.from({ length: 60 }, (_, i) => ({
+      name: `team-${i}`,
+      priority: 1000 + i,
+      ruleCollections: [],
+    }));
+    const error = refusal(() => planPolicy({ clusters: [cluster("a")], policy: policy(full), settings }));
+    expect(error.message).toContain("already holds 60 rule collection groups");
+    expect(planPolicy({ clusters: [cluster("a")], policy: policy(full.slice(1)), settings }).action).toBe(
+      "put",
+    );
+  });
+});
+
+describe("the change a plan is bound to", () => {
+  it("moves when the group as read moves, even when the group to write does not", () => {
+    const [first, after] = applyAndReplan([cluster("a")]);
+    const edited = structuredClone(after);
+    edited.ruleCollections.push({
+      ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+      name: "hand-made",
+      priority: 60000,
+      action: { type: "Allow" },
+      rules: [
+        {
+          ruleType: "NetworkRule",
+          name: "x",
+          ipProtocols: ["TCP"],
+          sourceAddresses: ["10.0.0.0/8"],
+          destinationAddresses: ["192.0.2.1"],
+          destinationPorts: ["1"],
+        },
+      ],
+    });
+    const second = planPolicy({ clusters: [cluster("a")], policy: policy([edited]), settings });
+    expect(second.hash).toBe(first.hash);
+    expect(second.baseHash).not.toBe(first.baseHash);
+    expect(second.changeHash).not.toBe(first.changeHash);
+    expect(first.baseHash).toBe("absent");
+  });
+
+  it("treats a group whose last write Failed as drift, even when its content matches", () => {
+    const [, after] = applyAndReplan([cluster("a")]);
+    expect(planPolicy({ clusters: [cluster("a")], policy: policy([after]), settings }).action).toBe("none");
+    const failed = { ...after, provisioningState: "Failed" };
+    const plan = planPolicy({ clusters: [cluster("a")], policy: policy([failed]), settings });
+    expect(plan.action).toBe("put");
+    expect(plan.changes).toEqual([expect.objectContaining({ fields: [expect.stringMatching(/Failed/)] })]);
+    expect(plan.risk).toMatchObject({ added: 0, removed: 0, changed: 1 });
+  });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { desiredGroup, findShadowing, type RuleBody, type RuleCollectionGroup } from "../../drift";
-import { cluster, settings } from "./fixtures";
+import {
+  desiredGroup,
+  findShadowing,
+  planPolicy,
+  type RuleBody,
+  type RuleCollection,
+  type RuleCollectionGroup,
+} from "../../drift";
+import { cluster, policy, settings } from "./fixtures";
 
 // The managed group at priority 500: application rules (HTTPS 443 to hosts), network rules to
 // AzureCloud.westeurope TCP 9000 / UDP 1194 and to ntp.ubuntu.com UDP 123, from 10.1.0.0/22.
@@ -95,5 +102,62 @@ describe("findShadowing", () => {
     const findings = findShadowing(managed, [denyGroup(200, appDeny({ targetFqdns: ["*"] }))]);
     expect(findings).toHaveLength(1);
     expect(findings[0]?.message).toContain("8 required rules");
+  });
+});
+
+// Azure's REST spec makes a collection's priority optional, and its action's type too: foreign groups
+// may hold such collections. The check reads them like any other and never fails on them.
+describe("findShadowing with foreign collections as the REST spec allows them", () => {
+  const withoutPriority = (priority: number, rule: RuleBody): RuleCollectionGroup => {
+    const group = denyGroup(priority, rule);
+    return {
+      ...group,
+      ruleCollections: group.ruleCollections.map(({ priority: _, ...rest }) => rest),
+    };
+  };
+
+  it("a Deny collection without a priority still shadows, by its group's priority", () => {
+    const group = withoutPriority(200, appDeny({}));
+    expect(group.ruleCollections[0]).not.toHaveProperty("priority");
+    const findings = findShadowing(managed, [group]);
+    expect(findings.map((f) => f.location)).toEqual(["other/c/d"]);
+    expect(findings[0]?.message).toContain("app-mcr.microsoft.com");
+    expect(findShadowing(managed, [withoutPriority(600, appDeny({}))])).toEqual([]);
+  });
+
+  it("a collection with a null priority or an action without a type is read, not a crash", () => {
+    const odd = {
+      name: "odd",
+      priority: 100,
+      ruleCollections: [
+        { ruleCollectionType: "FirewallPolicyNatRuleCollection", name: "nat", priority: null, action: {} },
+        { ruleCollectionType: "FirewallPolicyFilterRuleCollection", name: "bare", rules: [appDeny({})] },
+      ],
+    } as unknown as RuleCollectionGroup;
+    expect(() => findShadowing(managed, [odd, withoutPriority(200, appDeny({}))])).not.toThrow();
+    expect(findShadowing(managed, [odd])).toEqual([]);
+  });
+
+  it("plans a policy whose foreign and managed groups hold collections without a priority", () => {
+    const a = cluster("a");
+    const first = planPolicy({ clusters: [a], policy: policy([]), settings });
+    if (first.body === undefined) throw new Error("no body");
+    const handAdded: RuleCollection = {
+      ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+      name: "hand-added",
+      action: { type: "Allow" },
+      rules: [appDeny({ name: "by-hand" })],
+    };
+    const managedAsRead = { ...first.body, ruleCollections: [...first.body.ruleCollections, handAdded] };
+    const plan = planPolicy({
+      clusters: [a],
+      policy: policy([managedAsRead, withoutPriority(200, appDeny({}))]),
+      settings,
+    });
+    expect(plan.changes).toEqual([
+      expect.objectContaining({ kind: "remove", collection: "hand-added", rule: "by-hand" }),
+    ]);
+    expect(plan.findings.map((f) => f.code)).toContain("SHADOWED_BY_DENY");
+    expect(plan.body?.ruleCollections.every((c) => typeof c.priority === "number")).toBe(true);
   });
 });

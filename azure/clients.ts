@@ -2,6 +2,13 @@
 import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { NetworkManagementClient } from "@azure/arm-network";
 import type { TokenCredential } from "@azure/core-auth";
+import {
+  type Pipeline,
+  type PipelinePolicy,
+  type PipelineResponse,
+  type RetryStrategy,
+  retryPolicy,
+} from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { Cloud } from "../catalog";
 import { CLOUD_ENDPOINTS } from "./clouds";
@@ -15,9 +22,23 @@ export interface ArmConnection {
   caCertPem?: string;
   /** LRO polling interval; the SDK default (2 s) when absent. Firewall writes take minutes in Azure. */
   pollIntervalMs?: number;
-  /** The SDK's own retries of 5xx/429/network errors; its defaults (3 retries, 0.8 s doubling) when absent. */
+  /**
+   * Retries of reads (GET) inside the SDK pipeline: 5xx/408/network errors with exponential backoff
+   * (defaults: 3 retries, 1 s doubling up to 64 s, as core-rest-pipeline's). Writes are never retried
+   * by the SDK: the write loop (azure/firewall.ts) re-reads the group before every PUT. The write
+   * loop's own backoff uses `retryDelayInMs`/`maxRetryDelayInMs` too.
+   */
   retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /**
+   * The longest the SDK may wait on its own for a `Retry-After` (default 30 s): a throttled read
+   * (429/503) asking for longer is handed to the caller at once, and a long-running operation's poll
+   * interval is lowered to it.
+   */
+  sdkMaxWaitMs?: number;
 }
+
+/** Default for `ArmConnection.sdkMaxWaitMs`. */
+export const DEFAULT_SDK_MAX_WAIT_MS = 30_000;
 
 /** The local ARM emulator accepts any bearer token; the SDK still insists on asking a credential. */
 export function localEmulatorCredential(): TokenCredential {
@@ -62,9 +83,107 @@ function commonOptions(connection: ArmConnection) {
     endpoint,
     scope: CLOUD_ENDPOINTS[connection.cloud].tokenScope,
     ...(connection.caCertPem ? { tlsOptions: { ca: connection.caCertPem } } : {}),
-    ...(connection.retryOptions ? { retryOptions: connection.retryOptions } : {}),
     userAgentOptions: { userAgentPrefix: "aks-egress-guard" },
   };
+}
+
+// Waits inside the SDK are invisible to the write budget, and core-rest-pipeline 1.24 (through
+// @typespec/ts-http-runtime 0.3.6) puts no cap on them: its throttlingRetryStrategy waits whatever
+// `Retry-After` a 429/503 names, up to 3 times, for any method; `maxRetryDelayInMs` caps only the
+// exponential strategy; and core-lro 2.7.2 waits a poll's `Retry-After` as given. So the app's clients
+// replace the default retry policy with this one and cap the poll interval.
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+const SYSTEM_ERRORS = new Set([
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOENT",
+  "ENOTFOUND",
+]);
+
+/** `Retry-After` of a throttling answer in ms, read the way core-rest-pipeline reads it. */
+export function throttlingRetryAfterMs(response: PipelineResponse | undefined): number | undefined {
+  if (!response || (response.status !== 429 && response.status !== 503)) return undefined;
+  for (const [name, factor] of [
+    ["retry-after-ms", 1],
+    ["x-ms-retry-after-ms", 1],
+    ["retry-after", 1000],
+  ] as const) {
+    const value = response.headers.get(name);
+    if (value === undefined || value.trim() === "") continue;
+    const number = Number(value);
+    if (Number.isFinite(number)) return Math.max(0, number * factor);
+    if (name === "retry-after") {
+      const date = Date.parse(value);
+      if (!Number.isNaN(date)) return Math.max(0, date - Date.now());
+    }
+  }
+  return undefined;
+}
+
+function appRetryStrategy(connection: ArmConnection): RetryStrategy {
+  const base = connection.retryOptions?.retryDelayInMs ?? 1000;
+  const max = connection.retryOptions?.maxRetryDelayInMs ?? 64_000;
+  const maxWait = connection.sdkMaxWaitMs ?? DEFAULT_SDK_MAX_WAIT_MS;
+  return {
+    name: "aksEgressGuardRetryStrategy",
+    retry({ retryCount, response, responseError }) {
+      const method = (response?.request ?? responseError?.request)?.method;
+      // A write is retried only by the write loop, after a fresh read: an SDK retry of a PUT whose
+      // answer was lost would be a second write that nobody checked.
+      if (method === undefined || !READ_METHODS.has(method)) return { skipStrategy: true };
+      const retryAfter = throttlingRetryAfterMs(response);
+      if (retryAfter !== undefined)
+        return retryAfter <= maxWait ? { retryAfterInMs: retryAfter } : { skipStrategy: true };
+      const status = response?.status;
+      const transient =
+        status === undefined
+          ? SYSTEM_ERRORS.has(responseError?.code ?? "")
+          : status === 408 || (status >= 500 && status !== 501 && status !== 505);
+      if (!transient) return { skipStrategy: true };
+      const delay = Math.min(max, base * 2 ** retryCount);
+      return { retryAfterInMs: delay / 2 + Math.random() * (delay / 2) };
+    },
+  };
+}
+
+/** Caps a long-running operation's poll interval; keeps `If-Match` on writes only. */
+function pollPolicy(connection: ArmConnection): PipelinePolicy {
+  const maxSeconds = Math.floor((connection.sdkMaxWaitMs ?? DEFAULT_SDK_MAX_WAIT_MS) / 1000);
+  return {
+    name: "aksEgressGuardPollPolicy",
+    async sendRequest(request, next) {
+      // The SDK repeats a write's custom headers on its polls and final GET; a stale If-Match there
+      // could fail a read of a write that succeeded.
+      if (READ_METHODS.has(request.method)) request.headers.delete("If-Match");
+      const response = await next(request);
+      const retryAfter = response.headers.get("retry-after");
+      if (response.status < 400 && retryAfter !== undefined) {
+        const seconds = Number(retryAfter);
+        const tooLong = Number.isFinite(seconds)
+          ? seconds > maxSeconds
+          : Date.parse(retryAfter) - Date.now() > maxSeconds * 1000;
+        if (tooLong) response.headers.set("retry-after", String(maxSeconds));
+      }
+      return response;
+    },
+  };
+}
+
+/** Swaps the SDK's default retry policy for the app's; fails loudly if the SDK's pipeline changed. */
+function withAppPolicies<T extends { pipeline: Pipeline }>(client: T, connection: ArmConnection): T {
+  const removed = client.pipeline.removePolicy({ name: "defaultRetryPolicy" });
+  if (removed.length !== 1) {
+    throw new Error(`expected one defaultRetryPolicy in the SDK pipeline, found ${removed.length}`);
+  }
+  client.pipeline.addPolicy(
+    retryPolicy([appRetryStrategy(connection)], { maxRetries: connection.retryOptions?.maxRetries ?? 3 }),
+    { phase: "Retry" },
+  );
+  client.pipeline.addPolicy(pollPolicy(connection));
+  return client;
 }
 
 const networkClients = new WeakMap<ArmConnection, Map<string, NetworkManagementClient>>();
@@ -93,10 +212,11 @@ export function networkClient(connection: ArmConnection, subscriptionId: string)
   return cached(networkClients, connection, subscriptionId.toLowerCase(), () => {
     const { scope, ...options } = commonOptions(connection);
     // Classic client: scopes are passed explicitly so sovereign clouds never ask for a public-cloud token.
-    return new NetworkManagementClient(connection.credential, subscriptionId, {
+    const client = new NetworkManagementClient(connection.credential, subscriptionId, {
       ...options,
       credentialScopes: [scope],
     });
+    return withAppPolicies(client, connection);
   });
 }
 
@@ -104,9 +224,10 @@ export function containerClient(connection: ArmConnection, subscriptionId: strin
   return cached(containerClients, connection, subscriptionId.toLowerCase(), () => {
     const { scope, ...options } = commonOptions(connection);
     // Modular client: it defaults to the public cloud's scope unless told (azure-notes §5).
-    return new ContainerServiceClient(connection.credential, subscriptionId, {
+    const client = new ContainerServiceClient(connection.credential, subscriptionId, {
       ...options,
       credentials: { scopes: [scope] },
     });
+    return withAppPolicies(client, connection);
   });
 }

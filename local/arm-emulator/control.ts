@@ -66,6 +66,8 @@ export function control(
         return armError(400, "InvalidRequestFormat", error instanceof Error ? error.message : String(error));
       }
     }
+    case "GET notifications":
+      return ok({ events: core.topic.events() as unknown as JsonValue });
     case "GET state":
       return ok(core.state() as unknown as JsonValue);
     case "POST reset":

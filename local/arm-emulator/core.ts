@@ -1,4 +1,5 @@
 // The emulator's moving parts in one place, shared by the HTTP server and the programmatic API.
+
 import type { IncomingHttpHeaders } from "node:http";
 import { FaultBook } from "./faults";
 import { OperationBook } from "./operations";
@@ -6,6 +7,7 @@ import type { PathParams } from "./paths";
 import type { ArmReply } from "./replies";
 import { RequestLog } from "./request-log";
 import { EstateStore } from "./store";
+import { NotificationTopic } from "./topic";
 import type { EmulatorSeed, EmulatorState, JsonValue } from "./types";
 
 export interface EmulatorSettings {
@@ -37,6 +39,7 @@ export type Handler = (request: ArmRequest, params: PathParams, core: EmulatorCo
 export class EmulatorCore {
   readonly faults = new FaultBook();
   readonly log = new RequestLog();
+  readonly topic = new NotificationTopic();
   store: EstateStore;
   operations: OperationBook;
   /** The seed as first loaded (with filled-in etags), so `reset()` returns to exactly that. */
@@ -61,5 +64,6 @@ export class EmulatorCore {
     this.operations = new OperationBook(this.store);
     this.faults.clear();
     this.log.clear();
+    this.topic.clear();
   }
 }

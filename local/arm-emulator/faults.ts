@@ -1,10 +1,11 @@
 // Faults that tests arm ahead of time: each matches method + path substring and fires N times.
-// `lroFailed` is consumed by the write it matches (the write is accepted, its operation fails);
+// Write faults (`lroFailed`, `responseLost`, `stuckUpdating`) are consumed only by a write that is
+// accepted (it passed If-Match and the busy check), so `times: 8` means eight accepted writes;
 // every other kind answers the request itself before it reaches a route.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { GuardError } from "../../errors";
-import type { FaultSpec, FaultStatus } from "./types";
+import { type FaultSpec, type FaultStatus, WRITE_FAULT_KINDS } from "./types";
 
 interface ArmedFault {
   id: string;
@@ -44,6 +45,13 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     message: z.string().optional(),
   }),
   z.strictObject({ kind: z.literal("preconditionFailed"), ...match, message: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal("serviceUnavailable"),
+    ...match,
+    retryAfterSeconds: z.number().int().min(0).optional(),
+    code: z.string().optional(),
+    message: z.string().optional(),
+  }),
   z.strictObject({ kind: z.literal("dropConnection"), ...match }),
   z.strictObject({
     kind: z.literal("lroFailed"),
@@ -51,6 +59,8 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     code: z.string().optional(),
     message: z.string().optional(),
   }),
+  z.strictObject({ kind: z.literal("responseLost"), ...match }),
+  z.strictObject({ kind: z.literal("stuckUpdating"), ...match, holdMs: z.number().int().min(0).optional() }),
 ]);
 
 /** Narrows an HTTP body to a `FaultSpec`, dropping keys zod filled with undefined. */
@@ -84,7 +94,7 @@ export class FaultBook {
     const fault = this.faults.find(
       (f) =>
         f.remaining > 0 &&
-        (f.spec.kind === "lroFailed") === (phase === "write") &&
+        WRITE_FAULT_KINDS.has(f.spec.kind) === (phase === "write") &&
         (f.spec.method === undefined || f.spec.method.toUpperCase() === method.toUpperCase()) &&
         lowerPath.includes((f.spec.pathContains ?? "").toLowerCase()),
     );

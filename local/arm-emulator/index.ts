@@ -12,12 +12,14 @@
 //   new ContainerServiceClient(credential, subscriptionId, { endpoint, tlsOptions });
 //
 // `tlsOptions.ca` replaces the default CA list for that client only; nothing process-wide changes.
+
 import type { AddressInfo } from "node:net";
 import { GuardError } from "../../errors";
 import { createCertificates } from "./certificates";
 import { EmulatorCore, type EmulatorSettings } from "./core";
 import { parseSeed, readSeedFile } from "./seed";
 import { createArmServer } from "./server";
+import { type ReceivedCloudEvent, TOPIC_PATH } from "./topic";
 import type {
   ArmResource,
   EmulatorSeed,
@@ -28,6 +30,7 @@ import type {
 } from "./types";
 
 export { staticTokenCredential } from "./credential";
+export type { ReceivedCloudEvent } from "./topic";
 export type {
   ArmResource,
   EmulatorSeed,
@@ -72,6 +75,10 @@ export interface ArmEmulator {
   clearRequests(): void;
   /** A deep copy of the estate, after completing any operation whose time has come. */
   state(): EmulatorState;
+  /** The stand-in Event Grid topic's endpoint (for AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT). */
+  readonly topicEndpoint: string;
+  /** The CloudEvents published to that topic, oldest first. */
+  notifications(): ReceivedCloudEvent[];
   /** Arms a fault; returns its id. */
   injectFault(spec: FaultSpec): string;
   faults(): FaultStatus[];
@@ -145,6 +152,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     requests: () => core.log.all(),
     clearRequests: () => core.log.clear(),
     state: () => core.state(),
+    topicEndpoint: `${endpoint}${TOPIC_PATH}`,
+    notifications: () => core.topic.events(),
     injectFault: (spec) => core.faults.add(spec),
     faults: () => core.faults.list(),
     clearFaults: () => core.faults.clear(),

@@ -1,10 +1,12 @@
 // ARM's answer shapes: a JSON body, a status, headers; errors as `{ error: { code, message } }`.
-import type { JsonValue } from "./types";
+import type { FaultSpec, JsonValue } from "./types";
 
 export interface ArmReply {
   status: number;
   body?: JsonValue;
   headers?: Record<string, string>;
+  /** A write fault that fired inside the handler: logged, and `responseLost` drops the answer. */
+  fault?: FaultSpec;
 }
 
 export function ok(body: JsonValue, status = 200, headers?: Record<string, string>): ArmReply {

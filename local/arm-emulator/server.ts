@@ -9,6 +9,7 @@ import { parseJson } from "./json";
 import { type ArmReply, armError, errorCodeOf } from "./replies";
 import { selectHeaders } from "./request-log";
 import { route } from "./routes";
+import { TOPIC_PATH } from "./topic";
 import type { FaultSpec, JsonValue, RequestLogEntry } from "./types";
 
 /** ARM's own request size limit is 4 MB; a bigger body is a client bug worth surfacing. */
@@ -52,7 +53,7 @@ function send(request: IncomingMessage, response: ServerResponse, reply: ArmRepl
   response.writeHead(reply.status, headers).end(text);
 }
 
-/** The answer a fault gives; undefined for a dropped connection, which gives none. */
+/** The answer a request fault gives; undefined for a dropped connection, which gives none. */
 function faultReply(fault: FaultSpec): ArmReply | undefined {
   switch (fault.kind) {
     case "throttle":
@@ -77,8 +78,19 @@ function faultReply(fault: FaultSpec): ArmReply | undefined {
         "PreconditionFailed",
         fault.message ?? "The precondition failed (injected fault).",
       );
+    case "serviceUnavailable":
+      return armError(
+        503,
+        fault.code ?? "ServiceUnavailable",
+        fault.message ?? "The service is temporarily unavailable (injected fault).",
+        fault.retryAfterSeconds === undefined
+          ? undefined
+          : { "Retry-After": String(fault.retryAfterSeconds) },
+      );
     case "dropConnection":
     case "lroFailed":
+    case "responseLost":
+    case "stuckUpdating":
       return undefined;
   }
 }
@@ -118,6 +130,10 @@ async function handle(core: EmulatorCore, request: IncomingMessage, response: Se
   }
   const body = bodyText.trim() === "" ? undefined : parseJson(bodyText);
 
+  if (path.toLowerCase() === TOPIC_PATH && method === "POST") {
+    send(request, response, core.topic.publish(request.headers, body));
+    return;
+  }
   if (path.toLowerCase().startsWith(CONTROL_PREFIX)) {
     send(request, response, control(method, path, body, core));
     return;
@@ -185,7 +201,9 @@ async function handle(core: EmulatorCore, request: IncomingMessage, response: Se
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     reply = armError(501, "EmulatorInternalError", message);
   }
-  finish(reply);
+  // The write was applied; only its answer goes missing, as when a connection breaks after ARM took it.
+  if (reply.fault?.kind === "responseLost") return finish(undefined, reply.fault);
+  finish(reply, reply.fault);
 }
 
 export function createArmServer(core: EmulatorCore, tls: { key: string; cert: string }): Server {

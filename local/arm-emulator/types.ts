@@ -64,7 +64,14 @@ export type FaultSpec =
       message?: string;
     })
   | (FaultMatch & {
-      /** The socket is destroyed without any response. */
+      /** 503 `ServiceUnavailable`, with `Retry-After` when `retryAfterSeconds` is given. */
+      kind: "serviceUnavailable";
+      retryAfterSeconds?: number;
+      code?: string;
+      message?: string;
+    })
+  | (FaultMatch & {
+      /** The socket is destroyed without any response; the request is not processed. */
       kind: "dropConnection";
     })
   | (FaultMatch & {
@@ -72,7 +79,29 @@ export type FaultSpec =
       kind: "lroFailed";
       code?: string;
       message?: string;
+    })
+  | (FaultMatch & {
+      /**
+       * A PUT/DELETE is accepted and applied (its operation starts), then the socket is destroyed
+       * instead of answering: the client never learns that Azure took the write.
+       */
+      kind: "responseLost";
+    })
+  | (FaultMatch & {
+      /**
+       * A PUT/DELETE is accepted and its operation stays `InProgress` (group and policy `Updating`)
+       * for `holdMs`, or until `POST /_emulator/operations/settle` when absent.
+       */
+      kind: "stuckUpdating";
+      holdMs?: number;
     });
+
+/** Kinds consumed by a write that is accepted, rather than answering the request themselves. */
+export const WRITE_FAULT_KINDS: ReadonlySet<FaultSpec["kind"]> = new Set([
+  "lroFailed",
+  "responseLost",
+  "stuckUpdating",
+]);
 
 export type FaultKind = FaultSpec["kind"];
 

@@ -172,10 +172,12 @@ function checkCollection(
   const name = nonEmptyName(item.name, where).toLowerCase();
   if (names.has(name)) invalid(`${where}.name ${String(item.name)} is not unique in the group`);
   names.add(name);
-  if (!isPriority(item.priority)) {
+  // Optional in the REST spec (FirewallPolicyRuleCollection): absent (or null) is valid; present, it
+  // must be in range. The group's own priority stays required below.
+  if (item.priority !== undefined && item.priority !== null && !isPriority(item.priority)) {
     throw new Problem(
       "FirewallPolicyRuleCollectionInvalidPriorityValue",
-      `${where}.priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}`,
+      `${where}.priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY} when given`,
     );
   }
   if (type === "FirewallPolicyFilterRuleCollection") checkFilterCollection(item, where, context);

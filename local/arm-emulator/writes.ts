@@ -8,7 +8,7 @@ import { GROUP_ID, keyFrom, type PathParams, resourceKey } from "./paths";
 import { childNotFound, findPolicy, idFrom, isReply } from "./reads";
 import { type ArmReply, armError, ok } from "./replies";
 import { dnsProxyEnabled, groupSize, newEtag, propertiesOf, RESOURCE_TYPES } from "./store";
-import type { ArmResource } from "./types";
+import type { ArmResource, FaultSpec } from "./types";
 import { isGroupBodyProblem, validateGroupBody } from "./validation";
 
 const OPERATIONS_PATH = "/subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}";
@@ -72,8 +72,7 @@ function retryAfter(core: EmulatorCore): Record<string, string> {
   return { "Retry-After": String(core.settings.lroRetryAfterSeconds) };
 }
 
-function lroFailure(request: ArmRequest, core: EmulatorCore): OperationError | undefined {
-  const fault = core.faults.take(request.method, request.path, "write");
+function lroFailure(fault: FaultSpec | undefined): OperationError | undefined {
   if (fault?.kind !== "lroFailed") return undefined;
   return {
     code: fault.code ?? "InternalServerError",
@@ -81,7 +80,16 @@ function lroFailure(request: ArmRequest, core: EmulatorCore): OperationError | u
   };
 }
 
-/** Starts the operation and marks the policy busy, as Azure does while it reprograms the firewall. */
+/** How long the operation runs: a `stuckUpdating` fault holds it (until settled when no `holdMs`). */
+function operationDuration(fault: FaultSpec | undefined, core: EmulatorCore): number {
+  if (fault?.kind !== "stuckUpdating") return core.settings.lroDelayMs;
+  return fault.holdMs ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Starts the operation and marks the policy busy, as Azure does while it reprograms the firewall.
+ * A write fault armed for this request is consumed here, once the write is accepted.
+ */
 function startWrite(
   request: ArmRequest,
   core: EmulatorCore,
@@ -89,22 +97,28 @@ function startWrite(
   policy: ArmResource,
   kind: Operation["kind"],
   groupKey: string,
-): Operation {
+): { operation: Operation; fault: FaultSpec | undefined } {
   policy.etag = newEtag();
   propertiesOf(policy).provisioningState = "Updating";
-  const failWith = lroFailure(request, core);
-  return core.operations.start(
+  const fault = core.faults.take(request.method, request.path, "write");
+  const failWith = lroFailure(fault);
+  const operation = core.operations.start(
     {
       kind,
       subscription: params.subscription ?? "",
       location: asString(policy.location) ?? "westeurope",
       policyKey: resourceKey(policy.id),
       groupKey,
-      durationMs: core.settings.lroDelayMs,
+      durationMs: operationDuration(fault, core),
       ...(failWith ? { failWith } : {}),
     },
     request.now,
   );
+  return { operation, fault };
+}
+
+function withFault(reply: ArmReply, fault: FaultSpec | undefined): ArmReply {
+  return fault ? { ...reply, fault } : reply;
 }
 
 export const putGroup: Handler = (request, params, core) => {
@@ -134,11 +148,14 @@ export const putGroup: Handler = (request, params, core) => {
   };
   core.store.set("ruleCollectionGroups", group);
   core.store.refreshPolicyGroups(resourceKey(policy.id));
-  const operation = startWrite(request, core, params, policy, "put", groupKey);
-  return ok(cloneJson(group), existing ? 200 : 201, {
-    "Azure-AsyncOperation": operationUrl(request, OPERATION_STATUS, operation),
-    ...retryAfter(core),
-  });
+  const { operation, fault } = startWrite(request, core, params, policy, "put", groupKey);
+  return withFault(
+    ok(cloneJson(group), existing ? 200 : 201, {
+      "Azure-AsyncOperation": operationUrl(request, OPERATION_STATUS, operation),
+      ...retryAfter(core),
+    }),
+    fault,
+  );
 };
 
 export const deleteGroup: Handler = (request, params, core) => {
@@ -153,15 +170,18 @@ export const deleteGroup: Handler = (request, params, core) => {
   const conflict = busy(request, core, resourceKey(policy.id));
   if (conflict) return conflict;
   propertiesOf(existing).provisioningState = "Deleting";
-  const operation = startWrite(request, core, params, policy, "delete", groupKey);
-  return {
-    status: 202,
-    headers: {
-      "Azure-AsyncOperation": operationUrl(request, OPERATION_STATUS, operation),
-      Location: operationUrl(request, OPERATION_RESULT, operation),
-      ...retryAfter(core),
+  const { operation, fault } = startWrite(request, core, params, policy, "delete", groupKey);
+  return withFault(
+    {
+      status: 202,
+      headers: {
+        "Azure-AsyncOperation": operationUrl(request, OPERATION_STATUS, operation),
+        Location: operationUrl(request, OPERATION_RESULT, operation),
+        ...retryAfter(core),
+      },
     },
-  };
+    fault,
+  );
 };
 
 function findOperation(params: PathParams, core: EmulatorCore): Operation | undefined {

@@ -150,12 +150,9 @@ describe("firewall adapter", () => {
     ["500 on a read", { kind: "serverError", method: "GET", pathContains: "ruleCollectionGroups" }],
   ])("converges through %s, leaving foreign groups byte-identical", async (_, fault) => {
     const before = foreignGroups();
-    const { plan, gathered } = await checkPolicy(connection, POLICY_ID, settings);
+    const { plan } = await checkPolicy(connection, POLICY_ID, settings);
     emulator.injectFault(fault);
-    const result = await applyPlan(connection, POLICY_ID, plan, settings, {
-      ...(gathered.etag ? { etag: gathered.etag } : {}),
-      busyTimeoutMs: 30_000,
-    });
+    const result = await applyPlan(connection, POLICY_ID, plan, settings, { budgetMs: 30_000 });
     expect(result.converged).toBe(true);
     expect(successfulPuts()).toHaveLength(1);
     expect(emulator.faults().every((f) => f.remaining === 0)).toBe(true);
@@ -166,13 +163,13 @@ describe("firewall adapter", () => {
     const { plan } = await checkPolicy(connection, POLICY_ID, settings);
     emulator.injectFault({ kind: "lroFailed", method: "PUT" });
     await expect(applyPlan(connection, POLICY_ID, plan, settings)).rejects.toMatchObject({
-      code: "ARM_REQUEST_FAILED",
+      code: "ARM_WRITE_FAILED",
     });
     const retry = await checkPolicy(connection, POLICY_ID, settings);
     expect((await applyPlan(connection, POLICY_ID, retry.plan, settings)).converged).toBe(true);
   });
 
-  it("turns 412 into ARM_PRECONDITION_FAILED so the caller re-reads and re-plans", async () => {
+  it("refuses a group changed since the plan: 412 on a stale etag, and the content check without one", async () => {
     const first = await checkPolicy(connection, POLICY_ID, settings);
     await applyPlan(connection, POLICY_ID, first.plan, settings);
     // Someone edits the managed group by hand: a rule's ports change.
@@ -188,34 +185,33 @@ describe("firewall adapter", () => {
     await writeManagedGroup(connection, POLICY_ID, GROUP, edited);
     const replan = await checkPolicy(connection, POLICY_ID, settings);
     expect(replan.plan.changes.map((c) => c.kind)).toEqual(["modify"]);
-    const error = await applyPlan(
-      connection,
-      POLICY_ID,
-      replan.plan,
-      settings,
-      staleEtag ? { etag: staleEtag } : {},
-    ).catch((e: unknown) => e);
-    expect(isGuardError(error, "ARM_PRECONDITION_FAILED")).toBe(true);
+    const body = replan.plan.body;
+    if (body === undefined) throw new Error("replan has no body");
+    emulator.clearRequests();
+    // The etag alone (no content check): Azure's 412 surfaces.
+    const stale = await writeManagedGroup(connection, POLICY_ID, GROUP, body, {
+      ...(staleEtag ? { etag: staleEtag } : {}),
+    }).catch((e: unknown) => e);
+    expect(isGuardError(stale, "ARM_PRECONDITION_FAILED")).toBe(true);
+    // The content check: a plan made from the group before the edit is refused before any PUT.
+    const refused = await writeManagedGroup(connection, POLICY_ID, GROUP, body, {
+      expectedBaseHash: first.plan.hash,
+    }).catch((e: unknown) => e);
+    expect(isGuardError(refused, "ARM_PRECONDITION_FAILED")).toBe(true);
     expect(
-      (
-        await applyPlan(
-          connection,
-          POLICY_ID,
-          replan.plan,
-          settings,
-          replan.gathered.etag ? { etag: replan.gathered.etag } : {},
-        )
-      ).converged,
-    ).toBe(true);
+      emulator
+        .requests()
+        .filter((r) => r.method === "PUT")
+        .map((r) => r.status),
+    ).toEqual([412]);
+    expect((await applyPlan(connection, POLICY_ID, replan.plan, settings)).converged).toBe(true);
   });
 
   it("gives up on a policy that stays busy, within the time limit, and writes nothing", async () => {
     const { plan } = await checkPolicy(connection, POLICY_ID, settings);
     emulator.injectFault({ kind: "conflict", code: "AnotherOperationInProgress", method: "PUT", times: 100 });
     const started = Date.now();
-    await expect(
-      applyPlan(connection, POLICY_ID, plan, settings, { busyTimeoutMs: 1500 }),
-    ).rejects.toMatchObject({
+    await expect(applyPlan(connection, POLICY_ID, plan, settings, { budgetMs: 1000 })).rejects.toMatchObject({
       code: "ARM_BUSY_TIMEOUT",
       message: expect.stringMatching(/stayed busy \(409 AnotherOperationInProgress\)/),
     });

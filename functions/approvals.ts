@@ -1,14 +1,18 @@
 // The approval link: GET shows the plan and never decides (chat clients preview links); POST decides.
-// The token proves the link was issued for this approval of this exact plan and has not expired;
+// The token proves the link was issued for this approval of this exact change and has not expired;
 // the reconciler's status proves it is still pending (decided, expired and superseded ones are gone).
+// A decision reaches the orchestrator with a proof only this endpoint can make; the orchestrator
+// takes the first valid one, and every caller is told truthfully whether theirs was it.
+import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
 import { z } from "zod";
 import { isGuardError } from "../errors";
-import { type ApprovalClaims, verifyApprovalToken } from "../orchestrations/approval-token";
+import { type ApprovalClaims, decisionProof, verifyApprovalToken } from "../orchestrations/approval-token";
 import {
   type ApprovalDecision,
+  type DecisionTaken,
   EVENT_APPROVAL,
   type PendingApproval,
   type ReconcilerStatus,
@@ -17,6 +21,11 @@ import { appSettings } from "../orchestrations/settings";
 import { approverFrom } from "./http/principal";
 import { json, problem } from "./http/responses";
 
+/** A decision is a word and a comment; anything larger is not one. */
+export const DECISION_BODY_MAX_BYTES = 16 * 1024;
+/** How long a POST waits to learn whether its decision is the one that took effect. */
+const OUTCOME_WAIT_MS = 10_000;
+
 const decisionBody = z.object({
   decision: z.enum(["approve", "reject"], { message: 'decision must be "approve" or "reject"' }),
   comment: z.string().max(1000).optional(),
@@ -24,26 +33,43 @@ const decisionBody = z.object({
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-async function pendingFor(
-  client: DurableClient,
-  claims: ApprovalClaims,
-): Promise<PendingApproval | undefined> {
-  let status: Awaited<ReturnType<DurableClient["getStatus"]>>;
+/** The token is in the URL: no referrer, no framing, no script, nothing loaded from elsewhere. */
+export const PAGE_SECURITY_HEADERS = {
+  "Content-Security-Policy":
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "X-Frame-Options": "DENY",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+} as const;
+
+type Status = ReconcilerStatus | undefined;
+
+async function statusOf(client: DurableClient, instanceId: string): Promise<Status> {
   try {
-    status = await client.getStatus(claims.instanceId);
+    return (await client.getStatus(instanceId)).customStatus as Status;
   } catch {
     return undefined;
   }
-  const custom = status.customStatus as ReconcilerStatus | undefined;
-  const pending = custom?.phase === "awaiting-approval" ? custom.pendingApproval : undefined;
-  return pending?.approvalId === claims.approvalId && pending.planHash === claims.planHash
+}
+
+function pendingIn(status: Status, claims: ApprovalClaims): PendingApproval | undefined {
+  const pending = status?.phase === "awaiting-approval" ? status.pendingApproval : undefined;
+  return pending?.approvalId === claims.approvalId && pending.changeHash === claims.changeHash
     ? pending
     : undefined;
+}
+
+/** The decision that took effect for this approval, while the status still shows it. */
+function decidedIn(status: Status, approvalId: string): DecisionTaken | undefined {
+  const candidates = [status?.decided, status?.last?.decision];
+  return candidates.find((d) => d?.approvalId === approvalId);
 }
 
 function page(pending: PendingApproval, policyId: string, token: string): string {
   const action = `?token=${encodeURIComponent(token)}`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Approve firewall change</title>
+<meta name="referrer" content="no-referrer">
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:1rem;overflow:auto}button{font-size:1rem;margin-right:1rem}</style></head>
 <body><h1>Firewall change waiting for approval</h1>
 <p>Policy <code>${escapeHtml(policyId)}</code><br>Approval <code>${escapeHtml(pending.approvalId)}</code>, expires ${escapeHtml(pending.expiresAt)}</p>
@@ -55,21 +81,45 @@ function page(pending: PendingApproval, policyId: string, token: string): string
 </form><p>Opening this page decides nothing; only the buttons do.</p></body></html>`;
 }
 
-async function readDecision(request: HttpRequest): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? "";
+/** The body, or "too large" without keeping more than the limit. */
+async function readBodyLimited(request: HttpRequest): Promise<string | "too large"> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > DECISION_BODY_MAX_BYTES) return "too large";
+  const text = await request.text();
+  return Buffer.byteLength(text) > DECISION_BODY_MAX_BYTES ? "too large" : text;
+}
+
+function parseDecision(type: string, text: string): unknown {
   if (type.includes("application/x-www-form-urlencoded")) {
-    const form = new URLSearchParams(await request.text());
+    const form = new URLSearchParams(text);
     return {
       decision: form.get("decision") ?? undefined,
       ...(form.get("comment") ? { comment: form.get("comment") } : {}),
     };
   }
   try {
-    return await request.json();
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
 }
+
+const gone = () =>
+  problem(
+    410,
+    "this approval is no longer pending: it expired, or the change moved and a new plan replaced it (the new approval has a new link).",
+  );
+
+const alreadyDecided = (d: DecisionTaken) =>
+  json(409, {
+    error: `this approval was already decided: ${d.decision} by ${d.approver} at ${d.at}. Your decision did not take effect.`,
+    decided: {
+      decision: d.decision,
+      approver: d.approver,
+      at: d.at,
+      ...(d.comment ? { comment: d.comment } : {}),
+    },
+  });
 
 export async function approvalsHandler(
   request: HttpRequest,
@@ -84,62 +134,109 @@ export async function approvalsHandler(
     claims = verifyApprovalToken(token, settings.signingKey, approvalId, new Date());
   } catch (error) {
     if (!isGuardError(error, "APPROVAL_INVALID")) throw error;
-    context.warn(`approval ${approvalId} refused: ${error.message}`);
+    context.warn(`approval ${approvalId.slice(0, 80)} refused: ${error.message}`);
     return problem(403, error.message);
   }
-  const pending = await pendingFor(client, claims);
+  const status = await statusOf(client, claims.instanceId);
+  const pending = pendingIn(status, claims);
   if (pending === undefined) {
-    return problem(
-      410,
-      "this approval is no longer pending: it was decided, it expired, or the drift changed and a new plan replaced it.",
-    );
+    const decided = decidedIn(status, claims.approvalId);
+    return decided ? alreadyDecided(decided) : gone();
   }
-  const status = (await client.getStatus(claims.instanceId)).customStatus as ReconcilerStatus;
+  const policyId = status?.policyId ?? "";
 
   if (request.method === "GET") {
     const wantsHtml = (request.headers.get("accept") ?? "").includes("text/html");
     if (wantsHtml)
       return {
         status: 200,
-        body: page(pending, status.policyId, token),
-        headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
+        body: page(pending, policyId, token),
+        headers: { "Content-Type": "text/html; charset=utf-8", ...PAGE_SECURITY_HEADERS },
       };
     return json(200, {
-      policyId: status.policyId,
+      policyId,
       approvalId: pending.approvalId,
-      planHash: pending.planHash,
+      changeHash: pending.changeHash,
       expiresAt: pending.expiresAt,
       reasons: pending.reasons,
       plan: pending.planText,
     });
   }
 
-  const body = decisionBody.safeParse(await readDecision(request));
+  const approver = approverFrom(request.headers, settings.approverAuth);
+  if (approver === undefined)
+    return problem(
+      401,
+      "sign in to decide: App Service Authentication fronts approvals, and no signed-in user came with this request.",
+    );
+  const text = await readBodyLimited(request);
+  if (text === "too large")
+    return problem(
+      413,
+      `a decision is at most ${DECISION_BODY_MAX_BYTES} bytes: {"decision":"approve"|"reject","comment":"…"}.`,
+    );
+  const body = decisionBody.safeParse(parseDecision(request.headers.get("content-type") ?? "", text));
   if (!body.success)
     return problem(
       400,
       `bad decision: ${body.error.issues.map((i) => i.message).join("; ")}. Send {"decision":"approve"|"reject","comment":"…"}.`,
     );
-  const decision: ApprovalDecision = {
+  const facts = {
+    instanceId: claims.instanceId,
     approvalId: pending.approvalId,
-    planHash: pending.planHash,
+    changeHash: pending.changeHash,
     decision: body.data.decision,
-    approver: approverFrom(request.headers),
+    decisionId: randomUUID(),
+    approver,
+  };
+  const decision: ApprovalDecision = {
+    approvalId: facts.approvalId,
+    changeHash: facts.changeHash,
+    decision: facts.decision,
+    decisionId: facts.decisionId,
+    approver,
     ...(body.data.comment ? { comment: body.data.comment } : {}),
+    proof: decisionProof(facts, settings.signingKey),
   };
   await client.raiseEvent(claims.instanceId, EVENT_APPROVAL, decision);
-  return json(202, {
-    accepted: decision.decision,
-    approver: decision.approver,
-    approvalId: pending.approvalId,
-    status: `/api/status?policy=${encodeURIComponent(status.policyId)}`,
-  });
+
+  // Several people may press at once: the orchestrator takes exactly one, and says which.
+  const statusLink = `/api/status?policy=${encodeURIComponent(policyId)}`;
+  const deadline = Date.now() + OUTCOME_WAIT_MS;
+  for (;;) {
+    const now = await statusOf(client, claims.instanceId);
+    const taken = decidedIn(now, pending.approvalId);
+    if (taken !== undefined) {
+      if (taken.decisionId !== facts.decisionId) return alreadyDecided(taken);
+      return json(200, {
+        decided: taken.decision,
+        tookEffect: true,
+        approver: taken.approver,
+        approvalId: pending.approvalId,
+        ...(taken.comment ? { comment: taken.comment } : {}),
+        next:
+          taken.decision === "approve"
+            ? "the change is being written; the status shows the outcome"
+            : "nothing will be written",
+        status: statusLink,
+      });
+    }
+    if (pendingIn(now, claims) === undefined) return gone();
+    if (Date.now() >= deadline)
+      return json(202, {
+        received: facts.decision,
+        tookEffect: "not yet known",
+        approvalId: pending.approvalId,
+        status: statusLink,
+      });
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 df.app.client.http("approvals", {
   route: "approvals/{id}",
   methods: ["GET", "POST"],
-  // The signed token is the credential; put App Service Authentication in front to record who approved.
+  // The signed token is the credential; App Service Authentication in front records who approved.
   authLevel: "anonymous",
   handler: approvalsHandler,
 });

@@ -1,4 +1,4 @@
-// Activity: sign the approval link, log it, and publish it to the notification topic if one is set.
+// Activity: sign the approval link and publish it to the notification topic (never to logs or status).
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { requestApproval } from "../orchestrations/activities/handlers";

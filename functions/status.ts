@@ -11,18 +11,14 @@ async function policyStatus(client: DurableClient, policyId: string) {
   const instanceId = instanceIdFor(policyId);
   try {
     const status = await client.getStatus(instanceId);
+    // Custom status never holds the approval link or token: deciding needs the link.
     const custom = status.customStatus as ReconcilerStatus | undefined;
-    // The approval link is only handed out by the approval request itself, never here.
-    const pendingApproval = custom?.pendingApproval
-      ? { ...custom.pendingApproval, link: undefined }
-      : undefined;
     return {
       policyId,
       instanceId,
       runtimeStatus: status.runtimeStatus,
       lastUpdated: status.lastUpdatedTime,
       ...custom,
-      ...(pendingApproval ? { pendingApproval } : {}),
     };
   } catch {
     return { policyId, instanceId, runtimeStatus: "NotStarted" };

@@ -2,16 +2,19 @@
 // arrives, lets a burst settle (debounce), runs one pass — plan, decide, maybe wait for a person,
 // apply one PUT, verify — and continues as new, carrying over what arrived meanwhile.
 // Orchestrator code: deterministic, no I/O, time only from context.df.currentUtcDateTime.
+// History stays bounded: activities hand back summaries and hashes, never whole plans.
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from "durable-functions";
 import * as df from "durable-functions";
-import { decide } from "../drift/decision";
-import type { Plan } from "../drift/types";
+import { decide, type RemovalRecord, removalsWithin } from "../drift/decision";
 import {
   ACTIVITIES,
   type ApplyOutput,
   type GatherOutput,
+  type PlanSummary,
   type RequestApprovalOutput,
 } from "./activity-names";
+import { verifyDecisionProof } from "./approval-token";
+import { Mailbox } from "./mailbox";
 import { appSettings } from "./settings";
 import { EVENTS, logEvent } from "./telemetry";
 
@@ -19,18 +22,36 @@ export const RECONCILER = "policyReconciler";
 export const EVENT_CHANGED = "changed";
 export const EVENT_APPROVAL = "approval";
 
+/** Reasons kept in input and status (the count is always exact): status must stay small. */
+const REASONS_KEPT = 10;
+
 export interface ChangeReason {
   source: "event" | "sweep" | "manual" | "startup";
   detail: string;
   eventId?: string;
 }
 
+/** What the approval endpoint raises after checking the link's token; `proof` is checked here too. */
 export interface ApprovalDecision {
   approvalId: string;
-  planHash: string;
+  changeHash: string;
   decision: "approve" | "reject";
+  /** Random per request: tells the caller whether its decision is the one that took effect. */
+  decisionId: string;
   comment?: string;
   approver: string;
+  /** HMAC over the fields above (approval-token.ts decisionProof). */
+  proof: string;
+}
+
+/** The decision that took effect (there is at most one per approval). */
+export interface DecisionTaken {
+  approvalId: string;
+  decisionId: string;
+  decision: "approve" | "reject";
+  approver: string;
+  comment?: string;
+  at: string;
 }
 
 export interface PassRecord {
@@ -46,9 +67,13 @@ export interface PassRecord {
     | "failed"
     | "not-converged";
   summary: string;
+  /** The first clusters (sorted); clusterCount is exact. */
   clusters: string[];
+  clusterCount: number;
   changes: number;
   approver?: string;
+  /** The approval decided in this pass, if one was. */
+  decision?: DecisionTaken;
 }
 
 export interface ReconcilerInput {
@@ -56,14 +81,20 @@ export interface ReconcilerInput {
   pass: number;
   /** Reasons that arrived while the previous pass ran: start the next one without idling. */
   pending: ChangeReason[];
+  /** How many reasons arrived (pending keeps the first few). */
+  pendingCount?: number;
   last?: PassRecord;
+  /** Removals applied without approval, for the rolling removal budget. */
+  removals?: RemovalRecord[];
+  /** Failed passes in a row: the next try waits longer (bounded). */
+  failures?: number;
 }
 
 export interface PendingApproval {
   approvalId: string;
-  planHash: string;
+  /** The one change waiting for a decision (not a credential: deciding needs the link's token). */
+  changeHash: string;
   expiresAt: string;
-  link: string;
   reasons: string[];
   /** The plan as text (terraform-like), truncated to keep custom status small. */
   planText: string;
@@ -73,16 +104,21 @@ export interface ReconcilerStatus {
   policyId: string;
   phase: "idle" | "debouncing" | "planning" | "awaiting-approval" | "applying";
   pass: number;
+  /** The first reasons of this pass; reasonCount is exact. */
   reasons: ChangeReason[];
+  reasonCount: number;
   plan?: {
-    action: Plan["action"];
+    action: PlanSummary["action"];
     hash: string;
+    changeHash: string;
     added: number;
     removed: number;
     changed: number;
     findings: number;
   };
   pendingApproval?: PendingApproval;
+  /** Set once a decision took effect, so that every caller learns which one did. */
+  decided?: DecisionTaken;
   last?: PassRecord;
 }
 
@@ -95,10 +131,24 @@ function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);
 }
 
+type StatusFn = (s: Omit<ReconcilerStatus, "policyId" | "pass" | "reasons" | "reasonCount" | "last">) => void;
+type LogFn = (name: Parameters<typeof logEvent>[1], props: Record<string, unknown>) => void;
+
+interface PassContext {
+  context: OrchestrationContext;
+  input: ReconcilerInput;
+  status: StatusFn;
+  log: LogFn;
+  changes: Mailbox<ChangeReason>;
+  /** Change events taken while the pass ran: they start the next pass. */
+  later: ChangeReason[];
+  removals: RemovalRecord[];
+}
+
 export const reconcilerOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ReconcilerInput>();
   const settings = appSettings();
-  const log = (name: Parameters<typeof logEvent>[1], props: Record<string, unknown>) => {
+  const log: LogFn = (name, props) => {
     if (!context.df.isReplaying)
       logEvent(context, name, {
         policyId: input.policyId,
@@ -108,68 +158,77 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
       });
   };
   const reasons: ChangeReason[] = [...input.pending];
-  const status = (s: Omit<ReconcilerStatus, "policyId" | "pass" | "reasons" | "last">) =>
+  let reasonCount = input.pendingCount ?? reasons.length;
+  const addReason = (r: ChangeReason) => {
+    reasonCount += 1;
+    if (reasons.length < REASONS_KEPT) reasons.push(r);
+  };
+  const status: StatusFn = (s) =>
     context.df.setCustomStatus({
       policyId: input.policyId,
       pass: input.pass,
       reasons,
+      reasonCount,
       ...(input.last ? { last: input.last } : {}),
       ...s,
     } satisfies ReconcilerStatus);
+  const changes = new Mailbox<ChangeReason>(context, EVENT_CHANGED);
 
   // 1. Idle until something happens (an eternal orchestration: continueAsNew keeps history small).
-  if (reasons.length === 0) {
+  if (reasonCount === 0) {
     status({ phase: "idle" });
-    reasons.push((yield context.df.waitForExternalEvent(EVENT_CHANGED)) as ChangeReason);
+    const first = changes.waiter();
+    yield first;
+    for (const r of changes.take()) addReason(r);
   }
 
   // 2. Debounce: a fixed window from the first event; everything inside it is one pass. Each round
-  //    gets a fresh timer for the same deadline (a task is never reused across Task.any calls, which
-  //    replay does not handle well); the timer a round loses to an event is cancelled.
+  //    gets a fresh timer for the same deadline and a fresh waiter; the timer a round loses to an
+  //    event is cancelled.
   status({ phase: "debouncing" });
   const windowEnds = addSeconds(context.df.currentUtcDateTime, settings.debounceSeconds);
   for (;;) {
-    const next = context.df.waitForExternalEvent(EVENT_CHANGED);
     const window = context.df.createTimer(windowEnds);
-    const winner: Task = yield context.df.Task.any([next, window]);
+    const winner: Task = yield context.df.Task.any([changes.waiter(), window]);
+    for (const r of changes.take()) addReason(r);
     if (winner === window) break;
     window.cancel();
-    reasons.push(next.result as ChangeReason);
   }
 
-  // 3. Plan.
-  log(EVENTS.passStarted, { reasons });
+  // 3. The pass.
+  log(EVENTS.passStarted, { reasons: reasons.map((r) => r.detail), reasonCount });
   status({ phase: "planning" });
-  const record = (
-    outcome: PassRecord["outcome"],
-    summary: string,
-    plan?: Plan,
-    extra: Partial<PassRecord> = {},
-  ): PassRecord => ({
-    pass: input.pass,
-    completedAt: context.df.currentUtcDateTime.toISOString(),
-    outcome,
-    summary,
-    clusters: gathered?.clusterIds ?? [],
-    changes: plan?.changes.length ?? 0,
-    ...extra,
-  });
-  let gathered: GatherOutput | undefined;
+  const now = context.df.currentUtcDateTime;
+  const pass: PassContext = {
+    context,
+    input,
+    status,
+    log,
+    changes,
+    later: [],
+    removals: removalsWithin(input.removals ?? [], now, settings.removalWindowHours),
+  };
   let last: PassRecord;
   try {
-    gathered = (yield context.df.callActivityWithRetry(ACTIVITIES.gatherAndPlan, RETRY, {
-      policyId: input.policyId,
-    })) as GatherOutput;
-    last = yield* runPass(context, input, gathered, status, log, record);
+    last = yield* runPass(pass);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(EVENTS.passFailed, { error: message });
-    last = record("failed", message);
+    last = {
+      pass: input.pass,
+      completedAt: context.df.currentUtcDateTime.toISOString(),
+      outcome: "failed",
+      summary: message,
+      clusters: [],
+      clusterCount: 0,
+      changes: 0,
+    };
   }
   log(EVENTS.passCompleted, {
     outcome: last.outcome,
     summary: last.summary,
     clusters: last.clusters,
+    clusterCount: last.clusterCount,
     changes: last.changes,
   });
   // The pending approval (if any) is over: the status must stop offering it at once.
@@ -177,176 +236,325 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     policyId: input.policyId,
     pass: input.pass,
     reasons: [],
+    reasonCount: 0,
     phase: "idle",
     last,
   } satisfies ReconcilerStatus);
 
-  // 4. Events that arrived during the pass start the next one at once (a timer due now lets any
-  //    already-delivered event win first).
+  // 4. Events that arrived during the pass start the next one at once. A timer due now lets any
+  //    event already delivered reach a fresh waiter first.
   const pending: ChangeReason[] = [];
+  let pendingCount = 0;
+  const carry = (r: ChangeReason) => {
+    pendingCount += 1;
+    if (pending.length < REASONS_KEPT) pending.push(r);
+  };
   if (last.outcome === "superseded") {
-    // The change that superseded the plan was consumed while waiting: plan again straight away.
-    pending.push({ source: "event", detail: "the drift changed while the plan waited; planning again" });
+    carry({ source: "event", detail: "the change moved before it was written; planning again" });
+  }
+  for (const r of [...pass.later, ...changes.take()]) carry(r);
+  const failures =
+    last.outcome === "failed" || last.outcome === "not-converged" ? (input.failures ?? 0) + 1 : 0;
+  if (failures > 0 && pendingCount === 0) {
+    // A failed pass (Azure refused or failed the write, or ARM kept failing) tries again by itself,
+    // after a wait that doubles per failure (from the debounce window, at most an hour); an event
+    // that arrives meanwhile starts it at once.
+    const wait = Math.min(3600, Math.max(1, settings.debounceSeconds) * 2 ** Math.min(failures, 12));
+    const retryTimer = context.df.createTimer(addSeconds(context.df.currentUtcDateTime, wait));
+    const winner: Task = yield context.df.Task.any([changes.waiter(), retryTimer]);
+    if (winner !== retryTimer) retryTimer.cancel();
+    for (const r of changes.take()) carry(r);
+    carry({ source: "manual", detail: `retry after ${failures} failed pass(es)` });
   }
   for (;;) {
-    const next = context.df.waitForExternalEvent(EVENT_CHANGED);
-    const now = context.df.createTimer(context.df.currentUtcDateTime);
-    const winner: Task = yield context.df.Task.any([next, now]);
-    if (winner === now) break;
-    now.cancel();
-    pending.push(next.result as ChangeReason);
+    const nowTimer = context.df.createTimer(context.df.currentUtcDateTime);
+    const winner: Task = yield context.df.Task.any([changes.waiter(), nowTimer]);
+    for (const r of changes.take()) carry(r);
+    if (winner === nowTimer) break;
+    nowTimer.cancel();
   }
   context.df.continueAsNew({
     policyId: input.policyId,
     pass: input.pass + 1,
     pending,
+    pendingCount,
     last,
+    removals: pass.removals,
+    ...(failures > 0 ? { failures } : {}),
   } satisfies ReconcilerInput);
   return undefined;
 };
 
-type StatusFn = (s: Omit<ReconcilerStatus, "policyId" | "pass" | "reasons" | "last">) => void;
-type LogFn = (name: Parameters<typeof logEvent>[1], props: Record<string, unknown>) => void;
-type RecordFn = (
-  outcome: PassRecord["outcome"],
-  summary: string,
-  plan?: Plan,
-  extra?: Partial<PassRecord>,
-) => PassRecord;
-
-function planStatus(plan: Plan): NonNullable<ReconcilerStatus["plan"]> {
+function planStatus(plan: PlanSummary): NonNullable<ReconcilerStatus["plan"]> {
   return {
     action: plan.action,
     hash: plan.hash,
+    changeHash: plan.changeHash,
     added: plan.risk.added,
     removed: plan.risk.removed,
     changed: plan.risk.changed,
-    findings: plan.findings.length,
+    findings: plan.findings,
   };
 }
 
-function* runPass(
-  context: OrchestrationContext,
-  input: ReconcilerInput,
-  first: GatherOutput,
-  status: StatusFn,
-  log: LogFn,
-  record: RecordFn,
-): Generator<Task, PassRecord, unknown> {
+function* gather(p: PassContext, knownChangeHash?: string): Generator<Task, GatherOutput, unknown> {
+  const output = (yield p.context.df.callActivityWithRetry(ACTIVITIES.gatherAndPlan, RETRY, {
+    policyId: p.input.policyId,
+    ...(knownChangeHash ? { knownChangeHash } : {}),
+  })) as GatherOutput;
+  // Events that came in while the activity ran belong to the next pass (this one already read).
+  p.later.push(...p.changes.take());
+  return output;
+}
+
+function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
+  const { context, input, status, log } = p;
   const settings = appSettings();
-  let gathered = first;
+  const gathered = yield* gather(p);
   const plan = gathered.plan;
-  const decision = decide(plan, gathered.clusters, settings);
+  const record = (
+    outcome: PassRecord["outcome"],
+    summary: string,
+    extra: Partial<PassRecord> = {},
+  ): PassRecord => ({
+    pass: input.pass,
+    completedAt: context.df.currentUtcDateTime.toISOString(),
+    outcome,
+    summary,
+    clusters: gathered.clusterIds,
+    clusterCount: gathered.clusterCount,
+    changes: plan.changes,
+    ...extra,
+  });
+  const decision = decide(plan, plan.mode, settings, p.removals);
   log(EVENTS.planComputed, {
     clusters: gathered.clusterIds,
+    clusterCount: gathered.clusterCount,
     action: plan.action,
     hash: plan.hash,
+    changeHash: plan.changeHash,
     risk: plan.risk,
     outcome: decision.outcome,
     mode: decision.mode,
     reasons: decision.reasons,
   });
 
-  if (decision.outcome === "none") return record("no-drift", "no drift", plan);
+  if (decision.outcome === "none") return record("no-drift", "no drift");
   if (decision.outcome === "report")
-    return record(
-      "reported",
-      `${plan.changes.length} change(s) reported (${decision.reasons.join("; ")})`,
-      plan,
-    );
+    return record("reported", `${plan.changes} change(s) reported (${decision.reasons.join("; ")})`);
 
-  let approver: string | undefined;
+  let taken: DecisionTaken | undefined;
   if (decision.outcome === "approve") {
-    const approvalId = `${input.pass}-${plan.hash.slice(0, 16)}`;
-    const expiresAt = new Date(
-      context.df.currentUtcDateTime.getTime() + settings.approvalTimeoutMinutes * 60_000,
-    );
-    const requested = (yield context.df.callActivityWithRetry(ACTIVITIES.requestApproval, RETRY, {
-      policyId: input.policyId,
-      pass: input.pass,
-      instanceId: context.df.instanceId,
-      approvalId,
-      planHash: plan.hash,
-      expiresAt: expiresAt.toISOString(),
-      reasons: decision.reasons,
-      planText: gathered.planText,
-    })) as RequestApprovalOutput;
-    const pendingApproval: PendingApproval = {
-      approvalId,
-      planHash: plan.hash,
-      expiresAt: expiresAt.toISOString(),
-      link: requested.link,
-      reasons: decision.reasons,
-      planText: gathered.planText,
-    };
-    status({ phase: "awaiting-approval", plan: planStatus(plan), pendingApproval });
-
-    for (;;) {
-      const decided = context.df.waitForExternalEvent(EVENT_APPROVAL);
-      const changed = context.df.waitForExternalEvent(EVENT_CHANGED);
-      const expiry: TimerTask = context.df.createTimer(expiresAt);
-      const winner = (yield context.df.Task.any([decided, changed, expiry])) as Task;
-      if (winner === expiry) {
-        log(EVENTS.approvalExpired, { approvalId, hash: plan.hash });
-        return record("expired", `approval ${approvalId} expired; the drift stays reported`, plan);
-      }
-      expiry.cancel();
-      if (winner === changed) {
-        // Something changed while waiting: re-plan. Same plan → keep waiting; new plan → superseded.
-        status({ phase: "planning", plan: planStatus(plan), pendingApproval });
-        gathered = (yield context.df.callActivityWithRetry(ACTIVITIES.gatherAndPlan, RETRY, {
-          policyId: input.policyId,
-        })) as GatherOutput;
-        if (gathered.plan.hash !== plan.hash) {
-          log(EVENTS.approvalSuperseded, { approvalId, hash: plan.hash, newHash: gathered.plan.hash });
-          // The next pass plans again (and asks again if it must); this token no longer has a taker.
-          return record(
-            "superseded",
-            `approval ${approvalId} superseded: the drift changed while it waited`,
-            plan,
-          );
-        }
-        status({ phase: "awaiting-approval", plan: planStatus(plan), pendingApproval });
-        continue;
-      }
-      const answer = decided.result as ApprovalDecision;
-      // Only the decision for this approval and this exact plan counts (the HTTP endpoint checks too).
-      if (answer.approvalId !== approvalId || answer.planHash !== plan.hash) continue;
-      log(EVENTS.approvalDecided, {
-        approvalId,
-        hash: plan.hash,
-        decision: answer.decision,
-        approver: answer.approver,
-        comment: answer.comment ?? "",
+    const waited = yield* awaitApproval(p, gathered, decision.reasons);
+    if (waited.kind === "expired")
+      return record("expired", `approval ${waited.approvalId} expired; the drift stays reported`);
+    if (waited.kind === "superseded")
+      return record(
+        "superseded",
+        `approval ${waited.approvalId} superseded: the change moved while it waited; asking again`,
+      );
+    taken = waited.decision;
+    if (taken.decision === "reject")
+      return record("rejected", `rejected by ${taken.approver}`, {
+        approver: taken.approver,
+        decision: taken,
       });
-      if (answer.decision === "reject")
-        return record("rejected", `rejected by ${answer.approver}`, plan, { approver: answer.approver });
-      approver = answer.approver;
-      break;
-    }
   }
 
-  status({ phase: "applying", plan: planStatus(plan) });
+  status({ phase: "applying", plan: planStatus(plan), ...(taken ? { decided: taken } : {}) });
   const applied = (yield context.df.callActivityWithRetry(ACTIVITIES.applyPlan, RETRY, {
     policyId: input.policyId,
-    planHash: plan.hash,
+    changeHash: plan.changeHash,
+    baseHash: plan.baseHash,
+    hash: plan.hash,
   })) as ApplyOutput;
+  p.later.push(...p.changes.take());
   log(EVENTS.planApplied, {
     hash: plan.hash,
+    changeHash: plan.changeHash,
     outcome: applied.outcome,
     writes: applied.writes,
     converged: applied.converged,
-    approver: approver ?? "",
+    approver: taken?.approver ?? "",
+    ...(applied.detail ? { detail: applied.detail } : {}),
   });
-  const by = approver ? { approver } : {};
+  const by = taken ? { approver: taken.approver, decision: taken } : {};
+  if (applied.outcome === "failed")
+    return record("failed", `Azure failed the write: ${applied.detail ?? "no error given"}`, by);
   if (applied.outcome === "superseded")
-    return record("superseded", "the drift changed before the write; the next pass re-plans", plan, by);
+    return record(
+      "superseded",
+      "the group or the estate moved before the write; nothing written; planning again",
+      by,
+    );
+  if (applied.writes > 0 && taken === undefined && plan.risk.removed > 0) {
+    // Counted against the rolling budget only once Azure accepted the write.
+    p.removals.push({
+      at: context.df.currentUtcDateTime.toISOString(),
+      removed: plan.risk.removed,
+      before: plan.risk.managedRulesBefore,
+    });
+  }
   if (!applied.converged)
-    return record("not-converged", `applied with ${applied.writes} write, but drift remains`, plan, by);
+    return record(
+      "not-converged",
+      `applied with ${applied.writes} write(s), but ${applied.detail ?? "drift remains"}`,
+      by,
+    );
   return record(
     "applied",
-    `applied ${plan.changes.length} change(s) with ${applied.writes} write${approver ? `, approved by ${approver}` : ""}`,
-    plan,
+    `applied ${plan.changes} change(s) with ${applied.writes} write(s)${taken ? `, approved by ${taken.approver}` : ""}`,
     by,
   );
+}
+
+type Waited =
+  | { kind: "decided"; decision: DecisionTaken }
+  | { kind: "expired"; approvalId: string }
+  | { kind: "superseded"; approvalId: string };
+
+/**
+ * Asks a person and waits for one verified decision on this exact change, the approval's expiry, or
+ * the change moving. Change events are debounced like any other (one re-plan per window at most).
+ */
+function* awaitApproval(
+  p: PassContext,
+  gathered: GatherOutput,
+  reasons: string[],
+): Generator<Task, Waited, unknown> {
+  const { context, input, status, log } = p;
+  const settings = appSettings();
+  const plan = gathered.plan;
+  // Random, never derived from the pass: a token for an earlier approval can never match a later one.
+  const approvalId = context.df.newGuid(`${context.df.instanceId}/approval/${plan.changeHash}`);
+  const expiresAt = new Date(
+    context.df.currentUtcDateTime.getTime() + settings.approvalTimeoutMinutes * 60_000,
+  ).toISOString();
+  (yield context.df.callActivityWithRetry(ACTIVITIES.requestApproval, RETRY, {
+    policyId: input.policyId,
+    pass: input.pass,
+    instanceId: context.df.instanceId,
+    approvalId,
+    changeHash: plan.changeHash,
+    expiresAt,
+    reasons,
+    summary: (gathered.planText ?? "").split("\n").find((l) => l.startsWith("Plan:")) ?? "",
+  })) as RequestApprovalOutput;
+  p.later.push(...p.changes.take());
+  const pendingApproval: PendingApproval = {
+    approvalId,
+    changeHash: plan.changeHash,
+    expiresAt,
+    reasons,
+    planText: gathered.planText ?? "",
+  };
+  const waiting = () => status({ phase: "awaiting-approval", plan: planStatus(plan), pendingApproval });
+  waiting();
+
+  const decisions = new Mailbox<ApprovalDecision>(context, EVENT_APPROVAL);
+  // Change events no re-plan has covered yet: if the wait ends first, they start the next pass.
+  const unplanned = p.later.splice(0);
+  let replanAt: Date | undefined =
+    unplanned.length > 0 ? debounceEnd(context, settings.debounceSeconds) : undefined;
+  const leave = (waited: Waited): Waited => {
+    p.later.push(...unplanned);
+    return waited;
+  };
+  for (;;) {
+    const expiry: TimerTask = context.df.createTimer(new Date(expiresAt));
+    const replan: TimerTask | undefined = replanAt ? context.df.createTimer(replanAt) : undefined;
+    const winner = (yield context.df.Task.any([
+      decisions.waiter(),
+      p.changes.waiter(),
+      expiry,
+      ...(replan ? [replan] : []),
+    ])) as Task;
+    if (winner !== expiry) expiry.cancel();
+    if (replan && winner !== replan) replan.cancel();
+
+    // A decision first: one that arrived before the change moved still binds to this change.
+    for (const answer of decisions.take()) {
+      const verdict = check(context, answer, approvalId, plan.changeHash, settings.signingKey);
+      if (verdict !== "ok") {
+        log(EVENTS.approvalRefused, { approvalId, reason: verdict });
+        continue;
+      }
+      const taken: DecisionTaken = {
+        approvalId,
+        decisionId: answer.decisionId,
+        decision: answer.decision,
+        approver: answer.approver,
+        ...(answer.comment ? { comment: answer.comment } : {}),
+        at: context.df.currentUtcDateTime.toISOString(),
+      };
+      log(EVENTS.approvalDecided, {
+        approvalId,
+        hash: plan.hash,
+        changeHash: plan.changeHash,
+        decision: taken.decision,
+        approver: taken.approver,
+        comment: taken.comment ?? "",
+      });
+      status({ phase: "applying", plan: planStatus(plan), decided: taken });
+      // Later decisions for this approval stay in the mailbox, unread: exactly one takes effect.
+      return leave({ kind: "decided", decision: taken });
+    }
+    if (winner === expiry) {
+      log(EVENTS.approvalExpired, { approvalId, changeHash: plan.changeHash });
+      return leave({ kind: "expired", approvalId });
+    }
+    const moved = p.changes.take();
+    unplanned.push(...moved);
+    if (moved.length > 0 && replanAt === undefined) replanAt = debounceEnd(context, settings.debounceSeconds);
+    if (replan !== undefined && winner === replan) {
+      replanAt = undefined;
+      unplanned.length = 0; // this re-plan reads what they announced
+      status({ phase: "planning", plan: planStatus(plan), pendingApproval });
+      const again = yield* gather(p, plan.changeHash);
+      // Events that came in while it read may not be in what it read: another window for them.
+      unplanned.push(...p.later.splice(0));
+      if (unplanned.length > 0) replanAt = debounceEnd(context, settings.debounceSeconds);
+      if (again.plan.changeHash !== plan.changeHash) {
+        log(EVENTS.approvalSuperseded, {
+          approvalId,
+          changeHash: plan.changeHash,
+          newChangeHash: again.plan.changeHash,
+        });
+        return { kind: "superseded", approvalId };
+      }
+      waiting();
+    }
+  }
+}
+
+function debounceEnd(context: OrchestrationContext, seconds: number): Date {
+  return addSeconds(context.df.currentUtcDateTime, seconds);
+}
+
+/** A decision counts only for this approval, this change, and with a proof made with the signing key. */
+function check(
+  context: OrchestrationContext,
+  answer: ApprovalDecision,
+  approvalId: string,
+  changeHash: string,
+  key: string,
+): "ok" | string {
+  if (typeof answer !== "object" || answer === null) return "not a decision";
+  if (answer.approvalId !== approvalId) return "for another approval";
+  if (answer.changeHash !== changeHash) return "for another change";
+  if (answer.decision !== "approve" && answer.decision !== "reject") return "no decision";
+  if (typeof answer.decisionId !== "string" || typeof answer.approver !== "string") return "incomplete";
+  const proven = verifyDecisionProof(
+    {
+      instanceId: context.df.instanceId,
+      approvalId,
+      changeHash,
+      decision: answer.decision,
+      decisionId: answer.decisionId,
+      approver: answer.approver,
+    },
+    answer.proof,
+    key,
+  );
+  return proven ? "ok" : "proof does not verify (not raised by the approval endpoint)";
 }

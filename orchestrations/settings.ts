@@ -26,6 +26,13 @@ export interface AppSettings {
   removalsNeedApproval: boolean;
   /** A plan removing more than this share of the managed rules always needs approval. */
   maxRemovedShare: number;
+  /** The rolling window over which unapproved removals add up against maxRemovedShare. */
+  removalWindowHours: number;
+  /**
+   * Who fronts the approval routes: "appservice" (App Service Authentication, set by infra) makes the
+   * signed-in principal the approver; "none" records an unauthenticated link holder.
+   */
+  approverAuth: "none" | "appservice";
   approvalTimeoutMinutes: number;
   signingKey: string;
   /** The app's managed identity: events it caused are dropped. */
@@ -57,6 +64,8 @@ export const SETTING_NAMES = {
   mode: "AKS_EGRESS_MODE",
   removalsNeedApproval: "AKS_EGRESS_REMOVALS_NEED_APPROVAL",
   maxRemovedShare: "AKS_EGRESS_MAX_REMOVED_SHARE",
+  removalWindowHours: "AKS_EGRESS_REMOVAL_WINDOW_HOURS",
+  approverAuth: "AKS_EGRESS_APPROVER_AUTH",
   approvalTimeoutMinutes: "AKS_EGRESS_APPROVAL_TIMEOUT_MINUTES",
   signingKey: "AKS_EGRESS_APPROVAL_SIGNING_KEY",
   appObjectId: "AKS_EGRESS_APP_OBJECT_ID",
@@ -172,7 +181,12 @@ export function loadSettings(env: Env = process.env): AppSettings {
       "groupName",
       z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, { message: "expected 1-80 letters, digits, . _ -" }),
+        // ARM's name rule for rule collection groups: 1-80 characters, letters, digits, . _ -,
+        // starting with a letter or digit and not ending with . or -.
+        .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/, {
+          message:
+            "expected 1-80 letters, digits, . _ -, starting with a letter or digit, not ending with . or -",
+        }),
       "aks-egress-guard",
     ),
     groupPriority: check("groupPriority", number(100, 65000), 300),
@@ -186,6 +200,15 @@ export function loadSettings(env: Env = process.env): AppSettings {
     mode: check("mode", z.enum(MODES, { message: `expected one of ${MODES.join(", ")}` }), "approve"),
     removalsNeedApproval: asBool(check("removalsNeedApproval", bool, "true")),
     maxRemovedShare: check("maxRemovedShare", number(0, 1, false), 0.25),
+    removalWindowHours: check("removalWindowHours", number(0, 24 * 30, false), 24),
+    approverAuth: check(
+      "approverAuth",
+      z
+        .string()
+        .transform((v) => v.toLowerCase())
+        .pipe(z.enum(["none", "appservice"], { message: "expected none or appservice" })),
+      "none",
+    ),
     approvalTimeoutMinutes: check("approvalTimeoutMinutes", number(0.05, 7 * 24 * 60, false), 24 * 60),
     signingKey: signingKey ?? "",
     ...(get("appObjectId")

@@ -7,6 +7,7 @@ export const EVENTS = {
   planComputed: "AksEgressGuard.PlanComputed",
   approvalRequested: "AksEgressGuard.ApprovalRequested",
   approvalDecided: "AksEgressGuard.ApprovalDecided",
+  approvalRefused: "AksEgressGuard.ApprovalRefused",
   approvalExpired: "AksEgressGuard.ApprovalExpired",
   approvalSuperseded: "AksEgressGuard.ApprovalSuperseded",
   planApplied: "AksEgressGuard.PlanApplied",

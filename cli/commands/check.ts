@@ -184,7 +184,7 @@ Examples:
         defaultFeatures: parseFeatures(options.defaultFeatures),
       };
       const policyId = await resolvePolicy(connection, options, settings);
-      let { gathered, plan } = await checkPolicy(connection, policyId, settings);
+      let { plan } = await checkPolicy(connection, policyId, settings);
       const show = (p: Plan) =>
         options.format === "json" ? undefined : context.io.out(`${formatPlan(p)}\n`);
       show(plan);
@@ -203,13 +203,8 @@ Examples:
       // A 412 means the group changed since it was read: re-read, re-plan, show it, and try again.
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await applyPlan(
-            connection,
-            policyId,
-            plan,
-            settings,
-            gathered.etag ? { etag: gathered.etag } : {},
-          );
+          // The write goes ahead only while the group still is what this plan was made from.
+          const result = await applyPlan(connection, policyId, plan, settings);
           if (options.format === "json") {
             context.io.out(
               `${JSON.stringify(summary(plan, { applied: true, writes: result.writes, converged: result.converged, after: result.after }), null, 2)}\n`,
@@ -226,7 +221,7 @@ Examples:
         } catch (error) {
           if (!isGuardError(error, "ARM_PRECONDITION_FAILED") || attempt >= 3) throw error;
           context.io.err("The managed group changed since it was read; re-reading and re-planning.\n");
-          ({ gathered, plan } = await checkPolicy(connection, policyId, settings));
+          ({ plan } = await checkPolicy(connection, policyId, settings));
           show(plan);
           if (plan.action === "none") {
             context.exitCode = CHECK_EXIT.noDrift;

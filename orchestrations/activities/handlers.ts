@@ -4,16 +4,20 @@ import fs from "node:fs";
 import { AzureKeyCredential } from "@azure/core-auth";
 import { EventGridPublisherClient } from "@azure/eventgrid";
 import { DefaultAzureCredential } from "@azure/identity";
-import { type ArmConnection, armConnection } from "../../azure/clients";
+import { type ArmConnection, armConnection, isLocalEndpoint } from "../../azure/clients";
+import { effectiveMode } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
+import type { ClusterProfile, Plan } from "../../drift/types";
 import { isGuardError } from "../../errors";
-import type {
-  ApplyInput,
-  ApplyOutput,
-  GatherInput,
-  GatherOutput,
-  RequestApprovalInput,
-  RequestApprovalOutput,
+import {
+  type ApplyInput,
+  type ApplyOutput,
+  type GatherInput,
+  type GatherOutput,
+  LISTED_CLUSTERS_MAX,
+  type PlanSummary,
+  type RequestApprovalInput,
+  type RequestApprovalOutput,
 } from "../activity-names";
 import { createApprovalToken } from "../approval-token";
 import { type AppSettings, appSettings } from "../settings";
@@ -21,7 +25,7 @@ import { EVENTS, type Logger, logEvent } from "../telemetry";
 import { applyPlan, checkPolicy, type PassSettings } from "./plan";
 
 /** Approvers read the plan in the custom status: keep it well under Durable's 16 KB. */
-const PLAN_TEXT_LIMIT = 8_000;
+const PLAN_TEXT_LIMIT = 6_000;
 
 let connection: { key: string; value: ArmConnection } | undefined;
 
@@ -54,6 +58,24 @@ function truncate(text: string): string {
   return `${cut.slice(0, cut.lastIndexOf("\n"))}\n… (${text.length - PLAN_TEXT_LIMIT} more characters: run aks-egress check for the whole plan)`;
 }
 
+/** What the orchestrator needs to decide on a plan; its output goes into history, so it is small. */
+export function summarise(
+  plan: Plan,
+  clusters: readonly ClusterProfile[],
+  settings: AppSettings,
+): PlanSummary {
+  return {
+    action: plan.action,
+    hash: plan.hash,
+    baseHash: plan.baseHash,
+    changeHash: plan.changeHash,
+    risk: plan.risk,
+    changes: plan.changes.length,
+    findings: plan.findings.length,
+    mode: effectiveMode(plan, clusters, settings.mode),
+  };
+}
+
 export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
   const settings = appSettings();
   const { gathered, plan } = await checkPolicy(
@@ -61,35 +83,54 @@ export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
     input.policyId,
     passSettingsFrom(settings),
   );
+  const ids = gathered.clusters.map((c) => c.id).sort();
   return {
-    plan,
-    clusters: gathered.clusters,
-    clusterIds: gathered.clusters.map((c) => c.id),
-    planText: truncate(formatPlan(plan)),
+    plan: summarise(plan, gathered.clusters, settings),
+    clusterCount: ids.length,
+    clusterIds: ids.slice(0, LISTED_CLUSTERS_MAX),
+    ...(plan.changeHash === input.knownChangeHash ? {} : { planText: truncate(formatPlan(plan)) }),
   };
 }
 
-/** Writes only the plan that was decided on: re-plans first, and a different plan is superseded. */
+/**
+ * Writes only the change that was decided on. It re-plans first: the write goes ahead only when the
+ * new plan is that same change (the group as read and the group to write both unchanged), or when
+ * the group already holds what was decided but Azure marked that write Failed (our own write, to be
+ * finished). Anything else is superseded: nothing is written and the orchestrator decides again.
+ */
 export async function applyApprovedPlan(input: ApplyInput): Promise<ApplyOutput> {
   const settings = appSettings();
   const arm = connectionFor(settings);
   const pass = passSettingsFrom(settings);
-  const { gathered, plan } = await checkPolicy(arm, input.policyId, pass);
+  const { plan } = await checkPolicy(arm, input.policyId, pass);
   if (plan.action === "none") return { outcome: "nothing-to-do", writes: 0, converged: true };
-  if (plan.hash !== input.planHash) return { outcome: "superseded", writes: 0, converged: false };
+  const same = plan.changeHash === input.changeHash;
+  const finishingOurOwn = plan.hash === input.hash && plan.baseHash === input.hash;
+  if (!same && !finishingOurOwn) return { outcome: "superseded", writes: 0, converged: false };
   try {
-    const result = await applyPlan(
-      arm,
-      input.policyId,
-      plan,
-      pass,
-      gathered.etag ? { etag: gathered.etag } : {},
-    );
-    return { outcome: "applied", writes: result.writes, converged: result.converged };
+    const result = await applyPlan(arm, input.policyId, plan, pass);
+    return {
+      outcome: "applied",
+      writes: result.writes,
+      converged: result.converged,
+      ...(result.converged
+        ? {}
+        : {
+            detail:
+              result.provisioningState?.toLowerCase() !== "succeeded"
+                ? `the group reads back ${result.provisioningState ?? "missing"}`
+                : `a fresh read shows ${result.after.changes.length} change(s) still to make`,
+          }),
+    };
   } catch (error) {
-    // The group changed between our read and our write: not ours to overwrite; the next pass re-plans.
+    // The group moved between our read and our write: not ours to overwrite; decide again.
     if (isGuardError(error, "ARM_PRECONDITION_FAILED"))
       return { outcome: "superseded", writes: 0, converged: false };
+    // Azure accepted the write and then failed it: the pass fails with Azure's own words, and the
+    // group (marked Failed) is drift for the next pass. Not retried here: the group is not ours to
+    // hammer while Azure reports it failed.
+    if (isGuardError(error, "ARM_WRITE_FAILED"))
+      return { outcome: "failed", writes: 1, converged: false, detail: error.message };
     throw error;
   }
 }
@@ -98,7 +139,10 @@ export function approvalLink(settings: AppSettings, approvalId: string, token: s
   return `${settings.publicBaseUrl}/api/approvals/${encodeURIComponent(approvalId)}?token=${encodeURIComponent(token)}`;
 }
 
-/** The link goes to the logs and, when configured, to an Event Grid topic as a CloudEvent. */
+/**
+ * The link is a credential: it goes only to the notification topic (a CloudEvent), never to logs or
+ * status. The log line says an approval was requested and where the link went.
+ */
 export async function requestApproval(
   input: RequestApprovalInput,
   logger: Logger,
@@ -108,47 +152,56 @@ export async function requestApproval(
     {
       instanceId: input.instanceId,
       approvalId: input.approvalId,
-      planHash: input.planHash,
+      changeHash: input.changeHash,
       expiresAt: input.expiresAt,
     },
     settings.signingKey,
   );
   const link = approvalLink(settings, input.approvalId, token);
+  const published = settings.notificationTopicEndpoint !== undefined;
   logEvent(logger, EVENTS.approvalRequested, {
     policyId: input.policyId,
     pass: input.pass,
     instanceId: input.instanceId,
     approvalId: input.approvalId,
-    hash: input.planHash,
+    changeHash: input.changeHash,
     expiresAt: input.expiresAt,
     reasons: input.reasons,
-    link,
+    linkSentTo: published ? "notification topic" : "nowhere: no notification topic is set",
   });
-  if (settings.notificationTopicEndpoint === undefined) return { link, published: false };
+  if (settings.notificationTopicEndpoint === undefined) return { published: false };
   const credential = settings.notificationTopicKey
     ? new AzureKeyCredential(settings.notificationTopicKey)
     : new DefaultAzureCredential();
+  const local = isLocalEndpoint(settings.notificationTopicEndpoint);
+  const ca = local && settings.armCaFile ? fs.readFileSync(settings.armCaFile, "utf8") : undefined;
   const publisher = new EventGridPublisherClient(
     settings.notificationTopicEndpoint,
     "CloudEvent",
     credential,
+    {
+      // The local stand-in for the topic is served by the ARM emulator, under its CA.
+      ...(ca ? { tlsOptions: { ca } } : {}),
+    },
   );
   await publisher.send([
     {
-      type: "AksEgressGuard.ApprovalRequested",
+      type: APPROVAL_REQUESTED_TYPE,
       source: "/aks-egress-guard",
       subject: input.policyId,
       id: `${input.instanceId}-${input.approvalId}`,
       data: {
         policyId: input.policyId,
         approvalId: input.approvalId,
-        planHash: input.planHash,
+        changeHash: input.changeHash,
         expiresAt: input.expiresAt,
         reasons: input.reasons,
-        summary: input.planText.split("\n").find((l) => l.startsWith("Plan:")) ?? "",
+        summary: input.summary,
         link,
       },
     },
   ]);
-  return { link, published: true };
+  return { published: true };
 }
+
+export const APPROVAL_REQUESTED_TYPE = "AksEgressGuard.ApprovalRequested";

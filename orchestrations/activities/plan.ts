@@ -1,6 +1,6 @@
 // Steps 4 and 7-8 of a pass: plan from what was gathered; write the one changed group; verify.
 import type { ArmConnection } from "../../azure/clients";
-import { writeManagedGroup } from "../../azure/firewall";
+import { readManagedGroupSettled, writeManagedGroup } from "../../azure/firewall";
 import { planPolicy } from "../../drift/plan";
 import type { ManagedGroupSettings, Plan } from "../../drift/types";
 import { type GatheredPolicy, type GatherSettings, gatherPolicy } from "./gather";
@@ -19,16 +19,21 @@ export async function checkPolicy(connection: ArmConnection, policyId: string, s
 }
 
 export interface ApplyResult {
-  /** PUTs sent (0 when the plan had nothing to write). */
+  /** PUTs Azure accepted (0 when the plan had nothing to write, or the write had already landed). */
   writes: number;
   /** The plan after the write, from a fresh read: action "none" when the write converged. */
   after: Plan;
+  /** The group reads back Succeeded and the fresh plan finds no drift. */
   converged: boolean;
+  /** The group's provisioning state as read back. */
+  provisioningState?: string;
 }
 
 /**
- * Writes `plan.body` (one PUT), then re-reads everything and re-plans: the second plan must be empty.
- * A write refused with 412 is not retried here: the caller re-plans and asks again if it must.
+ * Writes `plan.body` (one PUT) only while the managed group still is what the plan was made from
+ * (If-Match with its etag, and its content hash from a fresh read just before the PUT), then waits
+ * for Azure to settle the group and re-plans: converged means `Succeeded` and an empty plan.
+ * A group that moved surfaces as ARM_PRECONDITION_FAILED: the caller re-plans and decides again.
  * (Steps 7-8 of a pass.)
  */
 export async function applyPlan(
@@ -36,17 +41,26 @@ export async function applyPlan(
   policyId: string,
   plan: Plan,
   settings: PassSettings,
-  options: { etag?: string; busyTimeoutMs?: number } = {},
+  options: { budgetMs?: number } = {},
 ): Promise<ApplyResult> {
   if (plan.action === "none" || plan.body === undefined) {
     return { writes: 0, after: plan, converged: true };
   }
-  await writeManagedGroup(connection, policyId, settings.groupName, plan.body, {
-    ...(options.etag ? { etag: options.etag } : {}),
-    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+  const written = await writeManagedGroup(connection, policyId, settings.groupName, plan.body, {
+    expectedBaseHash: plan.baseHash,
+    ...(plan.baseEtag ? { etag: plan.baseEtag } : {}),
+    ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
   });
-  // Drift left after a successful write means something changed meanwhile (or the service rewrote
-  // the rules); the caller reports it and the next pass takes it up.
+  // A write counts only when Azure says so: wait (bounded) while the group is still Updating.
+  const settled = await readManagedGroupSettled(connection, policyId, settings.groupName, {
+    ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
+  });
   const { plan: after } = await checkPolicy(connection, policyId, settings);
-  return { writes: 1, after, converged: after.action === "none" };
+  const succeeded = settled?.provisioningState?.toLowerCase() === "succeeded";
+  return {
+    writes: written.writes,
+    after,
+    converged: succeeded && after.action === "none",
+    ...(settled?.provisioningState ? { provisioningState: settled.provisioningState } : {}),
+  };
 }

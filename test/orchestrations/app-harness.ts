@@ -25,8 +25,10 @@ export interface AppUnderTest {
     phase: ReconcilerStatus["phase"],
     timeoutMs?: number,
   ): Promise<ReconcilerStatus & { runtimeStatus: string }>;
-  /** The approval links the app logged, newest last, rebased on this host's URL. */
+  /** The approval links the app published to the notification topic, newest last, on this host's URL. */
   approvalLinks(): string[];
+  /** Calls the Durable HTTP API with the system key, e.g. `instances/ID/terminate`. */
+  durable(pathAndQuery: string, init?: RequestInit): Promise<Response>;
   /** Lines of our structured events, e.g. "AksEgressGuard.EventDropped". */
   events(name: string): Record<string, unknown>[];
   successfulPuts(): number;
@@ -63,6 +65,9 @@ export async function startApp(
       AKS_EGRESS_DEBOUNCE_SECONDS: "1",
       AKS_EGRESS_MODE: "auto",
       AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+      // Approval links go only to the notification topic; the emulator stands in for it.
+      AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: emulator.topicEndpoint,
+      AKS_EGRESS_NOTIFICATION_TOPIC_KEY: "test-topic-key",
       ...options.settings,
     },
   });
@@ -116,12 +121,15 @@ export async function startApp(
       poll((s) => (s.last?.pass ?? 0) >= pass && s.phase === "idle", `pass ${pass}`, timeoutMs),
     waitForPhase: (phase, timeoutMs) => poll((s) => s.phase === phase, `phase ${phase}`, timeoutMs),
     approvalLinks: () =>
-      messages()
-        .filter((m) => m.startsWith("AksEgressGuard.ApprovalRequested "))
-        .map((m) => {
-          const link = new URL((JSON.parse(m.slice(m.indexOf("{"))) as { link: string }).link);
-          return `${host.url}${link.pathname}${link.search}`;
-        }),
+      emulator.notifications().map((event) => {
+        const link = new URL((event.data as { link: string }).link);
+        return `${host.url}${link.pathname}${link.search}`;
+      }),
+    durable: (pathAndQuery, init) => {
+      const url = new URL(`${host.url}/runtime/webhooks/durabletask/${pathAndQuery}`);
+      url.searchParams.set("code", host.keys.system.durabletask_extension);
+      return fetch(url, init);
+    },
     events: (name) =>
       messages()
         .filter((m) => m.startsWith(`${name} `))

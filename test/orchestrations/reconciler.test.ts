@@ -58,7 +58,9 @@ describe("reconciler: coalescing and events", () => {
     expect((await app.status()).last?.pass).toBe(status.last?.pass);
     expect(app.successfulPuts()).toBe(1);
     expect(app.events("AksEgressGuard.PassStarted")).toHaveLength(1);
-    expect(app.events("AksEgressGuard.PassStarted")[0]?.reasons).toHaveLength(50);
+    // The count is exact; the log and the status keep the first ten reasons (bounded whatever the burst).
+    expect(app.events("AksEgressGuard.PassStarted")[0]).toMatchObject({ reasonCount: 50 });
+    expect(app.events("AksEgressGuard.PassStarted")[0]?.reasons).toHaveLength(10);
   });
 
   it("the same event delivered three times is one pass", async () => {
@@ -114,20 +116,25 @@ describe("reconciler: coalescing and events", () => {
 
 describe("reconciler: approvals", () => {
   it("approve: GET shows the plan and never approves; POST approves once; the approver is recorded", async () => {
-    app = await startApp({ settings: { AKS_EGRESS_MODE: "approve" } });
+    app = await startApp({
+      settings: { AKS_EGRESS_MODE: "approve", AKS_EGRESS_APPROVER_AUTH: "appservice" },
+    });
     await app.sendEvents([clusterEvent()]);
     const waiting = await app.waitForPhase("awaiting-approval");
-    expect(waiting.pendingApproval?.link).toBeUndefined(); // the status never hands out the link
+    expect(JSON.stringify(waiting)).not.toContain("token="); // the status never hands out the link
     const [link] = app.approvalLinks();
     if (link === undefined) throw new Error("no approval link was logged");
 
     const shown = await fetch(link);
     expect(shown.status).toBe(200);
-    const body = (await shown.json()) as { plan: string; planHash: string; policyId: string };
+    const body = (await shown.json()) as { plan: string; changeHash: string; policyId: string };
     expect(body.plan).toMatch(/Plan: \d+ to add/);
     expect(body.policyId).toBe(POLICY_ID);
     const html = await fetch(link, { headers: { Accept: "text/html" } });
     expect(await html.text()).toContain("Approve and apply");
+    expect(html.headers.get("content-security-policy")).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+    expect(html.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(html.headers.get("x-content-type-options")).toBe("nosniff");
     await new Promise((r) => setTimeout(r, 500));
     expect(app.successfulPuts()).toBe(0);
 
@@ -136,7 +143,12 @@ describe("reconciler: approvals", () => {
       headers: { "Content-Type": "application/json", "x-ms-client-principal": principal("Ada Lovelace") },
       body: JSON.stringify({ decision: "approve", comment: "CAB-42" }),
     });
-    expect(decided.status).toBe(202);
+    expect(decided.status).toBe(200);
+    expect(await decided.json()).toMatchObject({
+      decided: "approve",
+      tookEffect: true,
+      approver: "Ada Lovelace",
+    });
     const status = await app.waitForPass(1);
     expect(status.last).toMatchObject({ outcome: "applied", approver: "Ada Lovelace" });
     expect(app.successfulPuts()).toBe(1);
@@ -147,10 +159,64 @@ describe("reconciler: approvals", () => {
     // Single use: the same link cannot decide again.
     const replay = await fetch(link, {
       method: "POST",
+      headers: { "Content-Type": "application/json", "x-ms-client-principal": principal("Ada Lovelace") },
+      body: JSON.stringify({ decision: "approve" }),
+    });
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ decided: { decision: "approve", approver: "Ada Lovelace" } });
+  });
+
+  it("without App Service Authentication in front, a principal header is not trusted", async () => {
+    app = await startApp({ settings: { AKS_EGRESS_MODE: "approve" } });
+    await app.sendEvents([clusterEvent()]);
+    await app.waitForPhase("awaiting-approval");
+    const [link] = app.approvalLinks();
+    const decided = await fetch(link ?? "", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "x-ms-client-principal": principal("The CISO") },
+      body: JSON.stringify({ decision: "approve" }),
+    });
+    expect(decided.status).toBe(200);
+    expect((await app.waitForPass(1)).last).toMatchObject({ approver: "unauthenticated link holder" });
+  });
+
+  it("with App Service Authentication in front, a decision without a signed-in user is refused", async () => {
+    app = await startApp({
+      settings: { AKS_EGRESS_MODE: "approve", AKS_EGRESS_APPROVER_AUTH: "appservice" },
+    });
+    await app.sendEvents([clusterEvent()]);
+    await app.waitForPhase("awaiting-approval");
+    const [link] = app.approvalLinks();
+    const anonymous = await fetch(link ?? "", {
+      method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ decision: "approve" }),
     });
-    expect(replay.status).toBe(410);
+    expect(anonymous.status).toBe(401);
+    expect((await app.status()).phase).toBe("awaiting-approval");
+  });
+
+  it("checks the token before reading the body, and refuses bodies over 16 KB", async () => {
+    app = await startApp({ settings: { AKS_EGRESS_MODE: "approve" } });
+    await app.sendEvents([clusterEvent()]);
+    await app.waitForPhase("awaiting-approval");
+    const [link] = app.approvalLinks();
+    const big = JSON.stringify({ decision: "approve", comment: "x".repeat(20_000) });
+    const tooLarge = await fetch(link ?? "", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: big,
+    });
+    expect(tooLarge.status).toBe(413);
+    const url = new URL(link ?? "");
+    url.searchParams.set("token", "forged.token");
+    const forged = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: big,
+    });
+    expect(forged.status).toBe(403);
+    expect((await app.status()).phase).toBe("awaiting-approval");
   });
 
   it("reject: nothing is written and the drift stays reported", async () => {
@@ -163,7 +229,7 @@ describe("reconciler: approvals", () => {
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: "decision=reject&comment=not+now",
     });
-    expect(form.status).toBe(202);
+    expect(form.status).toBe(200);
     expect((await app.waitForPass(1)).last).toMatchObject({ outcome: "rejected" });
     expect(app.successfulPuts()).toBe(0);
   });
@@ -228,7 +294,7 @@ describe("reconciler: approvals", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ decision: "approve" }),
     });
-    expect(ok.status).toBe(202);
+    expect(ok.status).toBe(200);
     expect((await app.waitForPass(2)).last).toMatchObject({ outcome: "applied" });
     expect(app.successfulPuts()).toBe(1);
   }, 40_000);
@@ -254,7 +320,7 @@ describe("reconciler: approvals", () => {
     const forged = await post(`${base}${payload}.${Buffer.from("not the signature").toString("base64url")}`);
     expect(forged.status).toBe(403);
     const expired = await post(
-      `${base}${createApprovalToken({ instanceId, approvalId, planHash: waiting.plan?.hash ?? "", expiresAt: "2020-01-01T00:00:00.000Z" }, SIGNING_KEY)}`,
+      `${base}${createApprovalToken({ instanceId, approvalId, changeHash: waiting.pendingApproval?.changeHash ?? "", expiresAt: "2020-01-01T00:00:00.000Z" }, SIGNING_KEY)}`,
     );
     expect(expired.status).toBe(403);
     expect(await expired.json()).toEqual({ error: "approval token has expired." });
@@ -263,7 +329,7 @@ describe("reconciler: approvals", () => {
     );
     expect(misdirected.status).toBe(403);
     const wrongPlan = await post(
-      `${base}${createApprovalToken({ instanceId, approvalId, planHash: "f".repeat(64), expiresAt: "2099-01-01T00:00:00.000Z" }, SIGNING_KEY)}`,
+      `${base}${createApprovalToken({ instanceId, approvalId, changeHash: "f".repeat(64), expiresAt: "2099-01-01T00:00:00.000Z" }, SIGNING_KEY)}`,
     );
     expect(wrongPlan.status).toBe(410);
     const badBody = await fetch(link ?? "", {
@@ -303,7 +369,7 @@ describe("reconciler: restarts", () => {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ decision: "approve" }),
       });
-      expect(decided.status).toBe(202);
+      expect(decided.status).toBe(200);
       expect((await app.waitForPass(1)).last).toMatchObject({ outcome: "applied" });
       await new Promise((r) => setTimeout(r, 1000));
       expect(emulator.requests().filter((r) => r.method === "PUT" && r.status < 300)).toHaveLength(1);

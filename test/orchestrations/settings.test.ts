@@ -30,6 +30,8 @@ describe("settings", () => {
       mode: "approve",
       removalsNeedApproval: true,
       maxRemovedShare: 0.25,
+      removalWindowHours: 24,
+      approverAuth: "none",
       approvalTimeoutMinutes: 1440,
       debounceSeconds: 30,
       sweepSchedule: "0 0 */6 * * *",
@@ -75,6 +77,35 @@ describe("settings", () => {
     expect(found.find((p) => p.startsWith("AKS_EGRESS_MODE"))).toMatch(
       /expected one of audit, auto, approve/,
     );
+  });
+
+  it.each(["guard-", "guard.", "_guard", "-guard", "g".repeat(81), "guard group"])(
+    "refuses the group name %s, which ARM's name rule refuses",
+    (name) => {
+      expect(problems({ ...minimal, AKS_EGRESS_GROUP_NAME: name })).toEqual([
+        expect.stringMatching(/^AKS_EGRESS_GROUP_NAME=.*not ending with \. or -/),
+      ]);
+    },
+  );
+
+  it.each(["g", "guard_", "aks.egress-guard_2", "g".repeat(80)])("accepts the group name %s", (name) => {
+    expect(loadSettings({ ...minimal, AKS_EGRESS_GROUP_NAME: name }).groupName).toBe(name);
+  });
+
+  it("reads the removal window and who fronts approvals, and names bad values", () => {
+    expect(
+      loadSettings({
+        ...minimal,
+        AKS_EGRESS_REMOVAL_WINDOW_HOURS: "6.5",
+        AKS_EGRESS_APPROVER_AUTH: "AppService",
+      }),
+    ).toMatchObject({ removalWindowHours: 6.5, approverAuth: "appservice" });
+    expect(
+      problems({ ...minimal, AKS_EGRESS_REMOVAL_WINDOW_HOURS: "-1", AKS_EGRESS_APPROVER_AUTH: "easyauth" }),
+    ).toEqual([
+      expect.stringMatching(/^AKS_EGRESS_REMOVAL_WINDOW_HOURS="-1"/),
+      expect.stringMatching(/^AKS_EGRESS_APPROVER_AUTH="easyauth": expected none or appservice/),
+    ]);
   });
 
   it("requires a policy, a signing key and the sweep schedule", () => {

@@ -2,10 +2,11 @@
 // inbox of messages not yet seen by the orchestrator, scheduled activities and timers), written
 // atomically (temporary file, then rename) and in order per instance, so a host that stops and
 // starts again with the same state directory carries on where it stopped.
-import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import { privateDir, writePrivateFile } from "../functions-host/private-files";
 import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "ContinuedAsNew" | "Completed" | "Failed" | "Terminated";
@@ -75,8 +76,10 @@ export class InstanceStore {
   readonly #writes = new Map<string, Promise<void>>();
 
   constructor(stateDir: string) {
+    // Instances hold orchestration inputs, outputs and raised events: directories 0700, files 0600.
+    privateDir(path.join(stateDir, "durable"), true);
     this.#directory = path.join(stateDir, "durable", "instances");
-    mkdirSync(this.#directory, { recursive: true });
+    privateDir(this.#directory, true);
   }
 
   #file(instanceId: string): string {
@@ -96,11 +99,7 @@ export class InstanceStore {
   save(record: InstanceRecord): void {
     const text = JSON.stringify(record);
     const file = this.#file(record.instanceId);
-    this.#enqueue(record.instanceId, async () => {
-      const temporary = `${file}.${randomUUID()}.tmp`;
-      await writeFile(temporary, text);
-      await rename(temporary, file);
-    });
+    this.#enqueue(record.instanceId, () => writePrivateFile(file, text));
   }
 
   remove(instanceId: string): void {

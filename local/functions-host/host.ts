@@ -4,11 +4,13 @@
 // - Event Grid triggers at /runtime/webhooks/eventgrid?functionName=NAME (./event-grid.ts);
 // - timer triggers on their schedules (./timers.ts) and on demand at POST /admin/functions/{name};
 // - the Durable extension's HTTP API at /runtime/webhooks/durabletask/... (system key) and, for the
-//   DurableClient, on a second loopback listener at `rpcBaseUrl`, as the extension does;
+//   DurableClient, on a second loopback listener at `rpcBaseUrl`, as the extension does; unlike the
+//   extension's, that listener also needs the Durable system key (or the master key): `rpcBaseUrl`
+//   carries it in its path (`http://127.0.0.1:PORT/KEY/durabletask/`), so durable-functions' client,
+//   which resolves every request relative to `rpcBaseUrl`, presents it unchanged;
 // and runs orchestrations and activities with the Durable engine in ../durable.
 //
 // Every invocation goes through @azure/functions' own programming model (./invoke.ts).
-import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -24,10 +26,11 @@ import {
 import { type DurableClientData, DurableHttpApi, durableClientData } from "../durable/http-api";
 import { type RegisteredFunction, setSystemLogSink } from "./core-api";
 import type { RpcHttpData, RpcParameterBinding, RpcTypedData } from "./core-types";
-import { classifyEventGridRequest } from "./event-grid";
+import { classifyEventGridRequest, MAX_EVENT_GRID_BODY_BYTES } from "./event-grid";
 import {
   BodyTooLarge,
   readBody,
+  refuseTooLarge,
   toRpcHttpRequest,
   writeJson,
   writeRpcHttpResponse,
@@ -38,13 +41,14 @@ import {
   type HostKeyOptions,
   type HostKeys,
   isAuthorized,
-  makeHostKeys,
   parseAuthLevel,
   presentedKey,
+  stateDirKeys,
 } from "./keys";
 import { evictAppModules, loadApp } from "./load-app";
 import { errorMessage, type HostLogger, hostNotice, jsonLineLogger } from "./logger";
 import { parseSchedule } from "./ncrontab";
+import { privateDir } from "./private-files";
 import { compareRoutes, matchRoute, parseRoute, type RouteTemplate } from "./routes";
 import { type TimerFunction, type TimerInfo, TimerScheduler } from "./timers";
 
@@ -58,7 +62,7 @@ export interface FunctionsHostOptions {
   stateDir: string;
   /** App settings: set as environment variables before the app loads, restored on close. */
   settings?: Record<string, string>;
-  /** Host keys; any not given is generated (and printed in the start line). */
+  /** Host keys; any not given is generated once and kept in `stateDir/host-keys.json` (0600), never logged. */
   keys?: HostKeyOptions;
   logger?: HostLogger;
   /** Durable task hub name (default "TestHubName", the local default). */
@@ -183,9 +187,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const hostname = options.hostname ?? "127.0.0.1";
   const routePrefix = (options.routePrefix ?? "api").replace(/^\/+|\/+$/g, "");
   const taskHub = options.taskHub ?? "TestHubName";
-  const keys = makeHostKeys(options.keys);
   const stateDir = path.resolve(options.cwd ?? process.cwd(), options.stateDir);
-  mkdirSync(stateDir, { recursive: true });
+  privateDir(stateDir);
+  const { keys, keysFile } = stateDirKeys(stateDir, options.keys);
 
   const server = createServer();
   const rpcServer = createServer();
@@ -204,7 +208,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const port = (server.address() as AddressInfo).port;
   const publicHost = hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname;
   const url = `http://${publicHost}:${port}`;
-  const rpcBaseUrl = `http://127.0.0.1:${(rpcServer.address() as AddressInfo).port}/durabletask/`;
+  const rpcOrigin = `http://127.0.0.1:${(rpcServer.address() as AddressInfo).port}`;
+  const rpcBaseUrl = `${rpcOrigin}/${encodeURIComponent(keys.system.durabletask_extension)}/durabletask/`;
   const webhookBaseUrl = `${url}/runtime/webhooks/durabletask`;
   const clientData = (): DurableClientData =>
     durableClientData({
@@ -465,9 +470,26 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       return;
     }
     const eventType = request.headers["aeg-event-type"];
+    const refused = (status: 400 | 413, problem: string) => {
+      hostNotice(logger, "warning", "Event Grid delivery refused", {
+        functionName: fn.metadata.name,
+        status,
+        problem,
+      });
+      if (status === 413) refuseTooLarge(request, response, problem);
+      else writeText(response, status, problem);
+    };
+    let bodyText: string;
+    try {
+      bodyText = (await readBody(request, MAX_EVENT_GRID_BODY_BYTES)).toString("utf8");
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      refused(413, `The request body is over ${MAX_EVENT_GRID_BODY_BYTES} bytes, Event Grid's limit.`);
+      return;
+    }
     const classified = classifyEventGridRequest(
       Array.isArray(eventType) ? eventType[0] : eventType,
-      (await readBody(request)).toString("utf8"),
+      bodyText,
     );
     switch (classified.kind) {
       case "validation":
@@ -482,12 +504,18 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         writeText(response, 202);
         return;
       case "bad":
-        writeText(response, 400, classified.message);
+        if (classified.message === "") writeText(response, 400);
+        else refused(400, classified.message);
+        return;
+      case "tooLarge":
+        refused(413, classified.message);
         return;
       case "notification": {
+        // Each event's own JSON text goes to the worker as is: nothing here re-serializes (or walks)
+        // what the sender nested.
         const outcomes = await Promise.all(
           classified.events.map((event) =>
-            invoker.invoke(fn, { inputData: triggerInput(fn, jsonTypedData(event)) }),
+            invoker.invoke(fn, { inputData: triggerInput(fn, { json: event }) }),
           ),
         );
         const failed = outcomes.find((outcome) => !outcome.ok);
@@ -549,15 +577,24 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       const entry = timerFunctions.get(name.toLowerCase());
       if (entry !== undefined) void runTimer(entry.timer, scheduler.info(entry.timer, false));
     } else if (type === "eventgridtrigger") {
-      let event: unknown = input;
+      // `input` as JSON text is the event itself; passed on as is, never re-serialized.
+      let event: RpcTypedData | undefined;
       if (typeof input === "string") {
         try {
-          event = JSON.parse(input);
+          JSON.parse(input);
+          event = { json: input };
         } catch {
-          event = input;
+          event = jsonTypedData(input);
+        }
+      } else {
+        try {
+          event = jsonTypedData(input);
+        } catch {
+          writeText(response, 400, "The input cannot be passed on as JSON.");
+          return;
         }
       }
-      void track(invoker.invoke(fn, { inputData: triggerInput(fn, jsonTypedData(event)) }));
+      void track(invoker.invoke(fn, { inputData: triggerInput(fn, event) }));
     } else {
       writeText(
         response,
@@ -576,9 +613,29 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     );
     const pathname = requestUrl.pathname;
     if (rpc) {
-      if (pathname.startsWith("/durabletask/"))
-        await serveDurable(request, response, requestUrl, pathname.slice("/durabletask/".length));
-      else writeText(response, 404);
+      // `/KEY/durabletask/…` (rpcBaseUrl) or `/durabletask/…` with the key in x-functions-key or code.
+      const keyed = /^\/([^/]+)\/durabletask\//.exec(pathname);
+      let key: string | undefined;
+      let below: string;
+      if (keyed !== null) {
+        try {
+          key = decodeURIComponent(keyed[1] ?? "");
+        } catch {
+          key = undefined;
+        }
+        below = pathname.slice(keyed[0].length);
+      } else if (pathname.startsWith("/durabletask/")) {
+        key = presentedKey(request.headers, requestUrl);
+        below = pathname.slice("/durabletask/".length);
+      } else {
+        writeText(response, 404);
+        return;
+      }
+      if (!isAuthorized({ system: "durabletask_extension" }, key, keys)) {
+        writeText(response, 401);
+        return;
+      }
+      await serveDurable(request, response, requestUrl, below);
       return;
     }
     const prefix = routePrefix === "" ? "/" : `/${routePrefix}/`;
@@ -616,7 +673,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     void track(
       handle(request, response, rpc).catch((error: unknown) => {
         if (!response.headersSent) {
-          if (error instanceof BodyTooLarge) writeText(response, 413);
+          if (error instanceof BodyTooLarge) refuseTooLarge(request, response);
           else writeText(response, 500, errorMessage(error));
         } else response.end();
         if (!(error instanceof BodyTooLarge)) {
@@ -646,11 +703,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   engine.start();
   if (options.runTimers !== false) scheduler.start([...timerFunctions.values()].map((t) => t.timer));
 
+  // Keys are never logged (logs are shared more widely than the state directory): the function key
+  // only, and where the others are kept when they were not given.
   hostNotice(logger, "information", "Functions host started", {
     url,
-    rpcBaseUrl,
+    rpcBaseUrl: `${rpcOrigin}/{durabletask_extension key}/durabletask/`,
     stateDir,
-    keys: { master: keys.master, function: keys.function, ...keys.system },
+    functionKey: keys.function,
+    ...(keysFile === undefined ? {} : { keysFile }),
     functions: infos.map(({ bindings: _bindings, ...info }) => info),
   });
 

@@ -5,26 +5,45 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RpcHttpCookie, RpcHttpData, RpcTypedData } from "./core-types";
 
 /** The Functions host refuses request bodies over 100 MB; so does this one. */
-const MAX_BODY_BYTES = 100 * 1024 * 1024;
+export const MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 export class BodyTooLarge extends Error {}
 
-export function readBody(request: IncomingMessage): Promise<Buffer> {
+/**
+ * The request body, refused (BodyTooLarge) as soon as it is known to exceed `maxBytes`: from its
+ * Content-Length before anything is read, or while reading. A refused request is left paused; the
+ * caller answers 413 and closes the connection (see `refuseTooLarge`).
+ */
+export function readBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    request.pause();
+    return Promise.reject(new BodyTooLarge(`request body over ${maxBytes} bytes`));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge("request body too large"));
-        request.destroy();
+      if (size > maxBytes) {
+        request.off("data", onData);
+        request.pause();
+        chunks.length = 0;
+        reject(new BodyTooLarge(`request body over ${maxBytes} bytes`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on("data", onData);
     request.on("end", () => resolve(Buffer.concat(chunks)));
     request.on("error", reject);
   });
+}
+
+/** Answers 413 to a request whose body was refused, and closes the connection once answered. */
+export function refuseTooLarge(request: IncomingMessage, response: ServerResponse, text = ""): void {
+  response.on("finish", () => request.destroy());
+  writeText(response, 413, text, { connection: "close" });
 }
 
 export function headerRecord(request: IncomingMessage): Record<string, string> {

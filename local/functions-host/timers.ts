@@ -4,9 +4,10 @@
 // occurrence runs the function once at start with `isPastDue: true`. `runOnStartup` runs it once when
 // the host starts. The trigger value is the host's TimerInfo (`Schedule`, `ScheduleStatus`,
 // `IsPastDue`), which @azure/functions camel-cases into the `Timer` object.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Schedule } from "./ncrontab";
+import { privateDir, writePrivateFileSync } from "./private-files";
 
 export interface ScheduleStatus {
   last: string;
@@ -39,7 +40,7 @@ export class TimerScheduler {
 
   constructor(stateDir: string, invoke: Invoke) {
     this.#directory = path.join(stateDir, "timers");
-    mkdirSync(this.#directory, { recursive: true });
+    privateDir(this.#directory, true);
     this.#invoke = invoke;
   }
 
@@ -56,10 +57,8 @@ export class TimerScheduler {
   }
 
   #writeStatus(name: string, status: ScheduleStatus): void {
-    const file = this.#file(name);
-    writeFileSync(`${file}.tmp`, JSON.stringify(status));
-    // rename is atomic on one file system; a torn status only costs one past-due run.
-    renameSync(`${file}.tmp`, file);
+    // Written to a new 0600 file and renamed over (atomic on one file system).
+    writePrivateFileSync(this.#file(name), JSON.stringify(status));
   }
 
   /** The TimerInfo the host passes for a run (also used for runs started on demand). */

@@ -9,6 +9,7 @@ import type { Cloud } from "../../catalog";
 import { type ArmEmulator, startArmEmulator } from "../arm-emulator";
 import { type FunctionsHost, type HostLogEntry, startFunctionsHost } from "../functions-host";
 import type { HostKeyOptions } from "../functions-host/keys";
+import { privateDir, writePrivateFileSync } from "../functions-host/private-files";
 
 export interface RunnerConfig {
   cloud: Cloud;
@@ -32,6 +33,8 @@ export type RunnerMessage =
       clusters: string[];
     }
   | { kind: "log"; cloud: Cloud; entry: HostLogEntry }
+  /** An approval link the app published to the (emulated) notification topic. */
+  | { kind: "approval"; cloud: Cloud; policyId: string; approvalId: string; link: string }
   | { kind: "error"; cloud: Cloud; message: string };
 
 const root = path.resolve(__dirname, "..", "..", "..");
@@ -56,7 +59,9 @@ function estateToLoad(config: RunnerConfig): string {
 }
 
 export async function runEstate(config: RunnerConfig, send: (message: RunnerMessage) => void) {
-  fs.mkdirSync(config.stateDir, { recursive: true });
+  // This cloud's state (estate, task hub, keys in transit) is private: directories 0700, files 0600.
+  privateDir(config.stateDir, true);
+  privateDir(path.join(config.stateDir, "host"), true);
   const emulator: ArmEmulator = await startArmEmulator({ seedFile: estateToLoad(config), lroDelayMs: 1500 });
   const state = emulator.state();
   const policies = state.firewallPolicies.map((p) => String(p.id));
@@ -64,11 +69,7 @@ export async function runEstate(config: RunnerConfig, send: (message: RunnerMess
   const save = () => {
     const now = JSON.stringify(emulator.state(), null, 2);
     if (now !== saved) {
-      fs.writeFileSync(path.join(config.stateDir, "arm-estate.json.tmp"), now);
-      fs.renameSync(
-        path.join(config.stateDir, "arm-estate.json.tmp"),
-        path.join(config.stateDir, "arm-estate.json"),
-      );
+      writePrivateFileSync(path.join(config.stateDir, "arm-estate.json"), now);
       saved = now;
     }
   };
@@ -90,6 +91,9 @@ export async function runEstate(config: RunnerConfig, send: (message: RunnerMess
         AKS_EGRESS_ARM_ENDPOINT: emulator.endpoint,
         AKS_EGRESS_ARM_CA_FILE: emulator.caFile,
         AKS_EGRESS_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        // Approval links go only to a notification topic; the emulator serves a stand-in for one.
+        AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: emulator.topicEndpoint,
+        AKS_EGRESS_NOTIFICATION_TOPIC_KEY: "local-topic-key",
       },
     });
   } catch (error) {
@@ -107,10 +111,28 @@ export async function runEstate(config: RunnerConfig, send: (message: RunnerMess
     policies,
     clusters: state.managedClusters.map((c) => String(c.id)),
   });
+  // What a Teams or Logic Apps subscriber to the topic would receive, handed to npm start's window.
+  let seen = 0;
+  const relay = setInterval(() => {
+    const events = emulator.notifications();
+    for (const event of events.slice(seen)) {
+      const data = event.data as { policyId?: string; approvalId?: string; link?: string } | undefined;
+      if (data?.link && data.policyId && data.approvalId)
+        send({
+          kind: "approval",
+          cloud: config.cloud,
+          policyId: data.policyId,
+          approvalId: data.approvalId,
+          link: data.link,
+        });
+    }
+    seen = events.length;
+  }, 250);
   return {
     host,
     emulator,
     async close() {
+      clearInterval(relay);
       clearInterval(saver);
       save();
       await host.close();

@@ -10,16 +10,19 @@ import { CLOUDS, type Cloud, parseCloud } from "../../catalog";
 import { table } from "../../cli/format/text";
 import { isGuardError } from "../../errors";
 import type { HostLogEntry } from "../functions-host";
+import { type HostKeys, KEYS_FILE, stateDirKeys } from "../functions-host/keys";
+import { privateDir, writePrivateFileSync } from "../functions-host/private-files";
 import type { RunnerConfig, RunnerMessage } from "./estate-runner";
 
 const root = path.resolve(__dirname, "..", "..", "..");
 
-/** Fixed local keys, so the README's curl lines work as written. Local only: never used in Azure. */
-export const LOCAL_KEYS = {
-  master: "local-master-key",
-  function: "local-function-key",
-  system: { eventgrid_extension: "local-eventgrid-key", durabletask_extension: "local-durabletask-key" },
-};
+/**
+ * The function key is fixed, so the README's curl lines work as written (local only: never used in
+ * Azure). The master and system keys are generated once per state directory, kept in
+ * `STATE_DIR/host-keys.json` (0600) and never printed: with them anyone could start, raise events
+ * to and terminate the local orchestrations, or deliver events.
+ */
+export const LOCAL_FUNCTION_KEY = "local-function-key";
 
 const ESTATES: Record<Cloud, string> = {
   AzureCloud: "azurecloud.json",
@@ -36,7 +39,7 @@ export interface RuntimeInfo {
     policies: string[];
     clusters: string[];
   }[];
-  keys: typeof LOCAL_KEYS;
+  keys: HostKeys;
 }
 
 interface PolicyProgress {
@@ -52,8 +55,7 @@ interface PolicyProgress {
 /** Demo defaults, then local.settings.json's Values over them (cloud, policies and ARM are per runner). */
 function settings(stateDir: string, say: (s: string) => void): Record<string, string> {
   const keyFile = path.join(stateDir, "signing-key");
-  if (!fs.existsSync(keyFile))
-    fs.writeFileSync(keyFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  if (!fs.existsSync(keyFile)) writePrivateFileSync(keyFile, randomBytes(32).toString("base64url"));
   const defaults: Record<string, string> = {
     AKS_EGRESS_TASK_HUB: "local",
     AKS_EGRESS_MODE: "auto",
@@ -73,6 +75,12 @@ function settings(stateDir: string, say: (s: string) => void): Record<string, st
   const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
   say(`Settings: local.settings.json over the demo defaults (${Object.keys(given).length} values).`);
   return { ...defaults, ...given };
+}
+
+/** A path as printed: relative to the working directory when inside it, else absolute. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
 function policyName(id: string): string {
@@ -115,12 +123,15 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   }
   const stateRoot = path.resolve(values["state-dir"]);
   if (values.reset) fs.rmSync(stateRoot, { recursive: true, force: true });
-  fs.mkdirSync(stateRoot, { recursive: true });
+  // Everything under it is private (0700/0600); the default directory is ours, so it is made 0700
+  // even if an older version created it; a directory the user names is made 0700 only if new.
+  privateDir(stateRoot, stateRoot === path.join(root, ".local-state"));
   const common = settings(stateRoot, say);
+  const { keys } = stateDirKeys(stateRoot, { function: LOCAL_FUNCTION_KEY });
 
   const progress = new Map<string, PolicyProgress>();
   const children: ChildProcess[] = [];
-  const info: RuntimeInfo = { clouds: [], keys: LOCAL_KEYS };
+  const info: RuntimeInfo = { clouds: [], keys };
   const stopAll = () => {
     for (const child of children) child.kill("SIGTERM");
   };
@@ -140,7 +151,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
           stateDir: path.join(stateRoot, cloud),
           estateFile: path.join(root, "local", "demo", "estates", ESTATES[cloud]),
           settings: common,
-          keys: LOCAL_KEYS,
+          keys,
         };
         child.send(config);
         child.on("exit", (code) => {
@@ -167,6 +178,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
             resolve();
           }
           if (m.kind === "log") onLog(m.cloud, m.entry);
+          if (m.kind === "approval") onApproval(m.cloud, m.policyId, m.link);
         });
       }),
   );
@@ -182,6 +194,22 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     }
   };
 
+  /** A link published to the (emulated) notification topic, as a chat or mail subscriber would get it. */
+  function onApproval(cloud: Cloud, policyId: string, link: string) {
+    const p = progress.get(policyId.toLowerCase());
+    if (p) {
+      p.action = "waiting for approval";
+      p.link = link;
+      p.done = true;
+    }
+    say(`[${cloud}] ${policyName(policyId)}: waiting for approval: ${link}`);
+    // For `npm run demo -- approve`: the links stay in the local state (0600), like a subscriber's inbox.
+    writePrivateFileSync(
+      path.join(stateRoot, "approval-links.json"),
+      `${JSON.stringify({ ...links(), [policyId]: link }, null, 2)}\n`,
+    );
+  }
+
   function onLog(cloud: Cloud, entry: HostLogEntry) {
     if (entry.kind === "log" && entry.level === "error") say(`[${cloud}] error: ${entry.message}`);
     const event = message(entry);
@@ -192,7 +220,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     switch (event.name) {
       case "AksEgressGuard.PassStarted":
         say(
-          `${where} pass ${event.props.pass} started (${(event.props.reasons as unknown[]).length} reason(s))`,
+          `${where} pass ${event.props.pass} started (${Number(event.props.reasonCount ?? (event.props.reasons as unknown[]).length)} reason(s))`,
         );
         break;
       case "AksEgressGuard.PlanComputed": {
@@ -208,17 +236,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         break;
       }
       case "AksEgressGuard.ApprovalRequested":
-        if (p) {
-          p.action = "waiting for approval";
-          p.link = String(event.props.link);
-          p.done = true;
-        }
-        say(`${where} waiting for approval: ${event.props.link}`);
-        // For `npm run demo -- approve`: the links stay in the local state (never anywhere in Azure).
-        fs.writeFileSync(
-          path.join(stateRoot, "approval-links.json"),
-          `${JSON.stringify({ ...links(), [policyId]: event.props.link }, null, 2)}\n`,
-        );
+        // The log names the approval; the link itself arrives on the notification topic (onApproval).
+        if (p) p.action = "waiting for approval";
+        say(`${where} approval ${event.props.approvalId} requested; the link goes to the notification topic`);
         break;
       case "AksEgressGuard.PlanApplied":
         say(`${where} applied with ${event.props.writes} write(s); converged: ${event.props.converged}`);
@@ -253,14 +273,14 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     stopAll();
     return 1;
   }
-  fs.writeFileSync(path.join(stateRoot, "runtime.json"), `${JSON.stringify(info, null, 2)}\n`);
+  writePrivateFileSync(path.join(stateRoot, "runtime.json"), `${JSON.stringify(info, null, 2)}\n`);
 
   if (!values["no-sweep"]) {
     say("Sweeping every firewall policy…");
     for (const c of info.clouds) {
       const response = await fetch(`${c.url}/admin/functions/sweep`, {
         method: "POST",
-        headers: { "x-functions-key": LOCAL_KEYS.master, "Content-Type": "application/json" },
+        headers: { "x-functions-key": keys.master, "Content-Type": "application/json" },
         body: JSON.stringify({ input: "" }),
       });
       if (response.status !== 202) say(`[${c.cloud}] the sweep did not start: HTTP ${response.status}`);
@@ -290,10 +310,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     [
       "",
       "Keeps serving. Try (see the README's walkthrough):",
-      `  curl -s "${first?.url}/api/status?policy=${encodeURIComponent(first?.policies[0] ?? "")}" -H "x-functions-key: ${LOCAL_KEYS.function}"`,
+      `  curl -s "${first?.url}/api/status?policy=${encodeURIComponent(first?.policies[0] ?? "")}" -H "x-functions-key: ${keys.function}"`,
       "  npm run demo -- add-gpu-pool      # a new GPU pool on aks-weu-batch, and its ARM event",
       "  npm run demo -- approve           # approve the pending plan (or open its link in a browser)",
-      "Ctrl-C stops; state is kept in .local-state/ (npm start -- --reset starts over).",
+      `Ctrl-C stops; state is kept in ${shown(stateRoot)}/ (npm start -- --reset starts over); the master and system keys are in ${shown(path.join(stateRoot, KEYS_FILE))}.`,
     ].join("\n"),
   );
   if (values["exit-when-done"]) {

@@ -1,4 +1,5 @@
-// The local runtime as a new user meets it: `npm start`'s program, on free ports, to its table.
+// The local runtime as a new user meets it: `npm start`'s program, on free ports, to its table;
+// its output holds no master or system key, and its state is readable by the user only.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,6 +41,40 @@ describe("npm start", () => {
     expect(out).toContain("[AzureChinaCloud] fw-hub-chinaeast2: applied with 1 write(s); converged: true");
     // The firewall's state is kept for the next start.
     expect(fs.existsSync(path.join(stateDir, "AzureChinaCloud", "arm-estate.json"))).toBe(true);
+
+    // The function key of the README's walkthrough is printed; the master and system keys are not:
+    // they are generated for this state directory and kept in host-keys.json, as the banner says.
+    const keys = JSON.parse(fs.readFileSync(path.join(stateDir, "host-keys.json"), "utf8")) as {
+      master: string;
+      function: string;
+      system: Record<string, string>;
+    };
+    expect(keys.function).toBe("local-function-key");
+    expect(out).toContain('-H "x-functions-key: local-function-key"');
+    expect(out).toContain("the master and system keys are in ");
+    for (const secret of [keys.master, ...Object.values(keys.system)]) {
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{40}$/);
+      expect(out).not.toContain(secret);
+    }
+    const runtime = JSON.parse(fs.readFileSync(path.join(stateDir, "runtime.json"), "utf8")) as {
+      keys: typeof keys;
+    };
+    expect(runtime.keys).toEqual(keys);
+
+    // Every state file (keys, signing key, approval links, runtime.json, estates, task hubs, timer
+    // monitors) is 0600, every directory 0700.
+    const open: string[] = [];
+    const pending = [stateDir];
+    let files = 0;
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const stat = fs.statSync(next);
+      const wanted = stat.isDirectory() ? 0o700 : 0o600;
+      if (!stat.isDirectory()) files++;
+      if ((stat.mode & 0o777) !== wanted) open.push(`${(stat.mode & 0o777).toString(8)} ${next}`);
+      if (stat.isDirectory()) for (const name of fs.readdirSync(next)) pending.push(path.join(next, name));
+    }
+    expect(files).toBeGreaterThan(10);
+    expect(open).toEqual([]);
     fs.rmSync(stateDir, { recursive: true, force: true });
   }, 120_000);
 });

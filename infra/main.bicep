@@ -62,6 +62,11 @@ param removalsNeedApproval bool = true
 @description('A plan removing more than this share of the managed rules is never applied unapproved (AKS_EGRESS_MAX_REMOVED_SHARE, 0 to 1).')
 param maxRemovedShare string = '0.25'
 
+@minValue(0)
+@maxValue(720)
+@description('Hours over which unapproved removals add up against maxRemovedShare (AKS_EGRESS_REMOVAL_WINDOW_HOURS).')
+param removalWindowHours int = 24
+
 @minValue(1)
 @maxValue(10080)
 @description('How long an approval link lives, in minutes (AKS_EGRESS_APPROVAL_TIMEOUT_MINUTES).')
@@ -101,6 +106,9 @@ param existingSystemTopicName string = ''
 
 @description('Resource group of that existing system topic.')
 param existingSystemTopicResourceGroup string = ''
+
+@description('Client ID of a Microsoft Entra app registration (single tenant, redirect URI https://<app host>/.auth/login/aad/callback, ID tokens enabled) for App Service Authentication in front of the approval links. Set: approvers sign in and are recorded by name (AKS_EGRESS_APPROVER_AUTH=appservice). Empty: no sign-in; approvers are recorded as unauthenticated link holders (none).')
+param approverAuthClientId string = ''
 
 @secure()
 @minLength(32)
@@ -239,6 +247,7 @@ module functionApp 'modules/functionapp.bicep' = {
     signingKeySecretUri: vault.outputs.signingKeySecretUri
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    approverAuthClientId: trim(approverAuthClientId)
     guard: {
       cloud: cloud
       firewallPolicies: join(managedPolicyIds, ',')
@@ -251,6 +260,7 @@ module functionApp 'modules/functionapp.bicep' = {
       mode: mode
       removalsNeedApproval: removalsNeedApproval
       maxRemovedShare: maxRemovedShare
+      removalWindowHours: removalWindowHours
       approvalTimeoutMinutes: approvalTimeoutMinutes
       notificationTopicEndpoint: !empty(notificationTopicId) ? notification.outputs.endpoint : ''
       sweepSchedule: sweepSchedule

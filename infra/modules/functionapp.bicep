@@ -24,6 +24,31 @@ param instanceMemoryMB int
 @description('The app\'s own settings (see main.bicep parameters).')
 param guard object
 
+@description('Client ID of the Entra app registration approvers sign in with (App Service Authentication). Empty: not configured.')
+param approverAuthClientId string = ''
+
+// App Service Authentication fronts the approval routes exactly when an app registration is given; the
+// app reads x-ms-client-principal only then (AKS_EGRESS_APPROVER_AUTH), as the header is anyone's to
+// send when nothing in front strips and sets it.
+var approverAuthEnabled = !empty(approverAuthClientId)
+
+// Everything but the approval links answers without sign-in: these are protected by keys of their own
+// (the Event Grid and Durable extensions' system keys, function keys, the host's master key), and their
+// callers (Event Grid, the portal, scripts) cannot sign in interactively. An entry names one path; a
+// trailing /* also covers the paths below it (App Service's file-based auth configuration reference).
+// The deployment itself goes to the scm site, which App Service Authentication does not front.
+var unauthenticatedPaths = [
+  // Event Grid trigger webhook (armEvents): the eventgrid_extension system key, validated handshake.
+  '/runtime/webhooks/eventgrid'
+  // Durable Functions HTTP API (status, raise event, terminate): the durabletask_extension system key.
+  '/runtime/webhooks/durabletask/*'
+  // Function-key routes (functions/status.ts, functions/reconcile.ts).
+  '/api/status'
+  '/api/reconcile'
+  // The Functions host admin API: the master key (portal, tooling).
+  '/admin/*'
+]
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -108,8 +133,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       AKS_EGRESS_MODE: guard.mode
       AKS_EGRESS_REMOVALS_NEED_APPROVAL: guard.removalsNeedApproval ? 'true' : 'false'
       AKS_EGRESS_MAX_REMOVED_SHARE: guard.maxRemovedShare
+      AKS_EGRESS_REMOVAL_WINDOW_HOURS: string(guard.removalWindowHours)
       AKS_EGRESS_APPROVAL_TIMEOUT_MINUTES: string(guard.approvalTimeoutMinutes)
       AKS_EGRESS_APPROVAL_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})'
+      // Whether App Service Authentication fronts the approval routes (the authSettings resource below).
+      AKS_EGRESS_APPROVER_AUTH: approverAuthEnabled ? 'appservice' : 'none'
       // Events this identity caused (the app's own writes) are dropped.
       AKS_EGRESS_APP_OBJECT_ID: identityPrincipalId
       AKS_EGRESS_APP_CLIENT_ID: identityClientId
@@ -122,6 +150,62 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       AKS_EGRESS_ALLOW_ANY_SOURCE: guard.allowAnySource ? 'true' : 'false'
       AKS_EGRESS_PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
       // AKS_EGRESS_ARM_ENDPOINT and AKS_EGRESS_ARM_CA_FILE are for the local ARM emulator only: never set here.
+    }
+  }
+
+  // App Service Authentication (Easy Auth) with Microsoft Entra ID in front of the approval links:
+  // sign-in is required everywhere except unauthenticatedPaths, and a browser without a session is
+  // sent to the Entra sign-in page, then back to the link (query string and its token included).
+  // No client secret: sign-in returns an ID token only (the app registration must allow ID tokens),
+  // which is all Easy Auth needs to set x-ms-client-principal; there is no secret to store or rotate.
+  // The token store is off: Flex Consumption has no content file share for it, and the app reads only
+  // the principal headers, never tokens. Left out when not configured: a deployment without
+  // approverAuthClientId does not touch authentication configured by other means.
+  resource authSettings 'config' = if (approverAuthEnabled) {
+    name: 'authsettingsV2'
+    // Both are site config: written one after the other, not concurrently.
+    dependsOn: [
+      appSettings
+    ]
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: true
+        unauthenticatedClientAction: 'RedirectToLoginPage'
+        redirectToProvider: 'azureactivedirectory'
+        excludedPaths: unauthenticatedPaths
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: approverAuthClientId
+            // Single tenant: the tenant deployed to, in the cloud deployed to.
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+          // ID tokens from sign-in carry the client ID as audience, always accepted; as the portal
+          // does, bearer tokens for the registration's api:// URI are accepted too.
+          validation: {
+            allowedAudiences: [
+              'api://${approverAuthClientId}'
+            ]
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+        preserveUrlFragmentsForLogins: false
+      }
+      httpSettings: {
+        requireHttps: true
+        forwardProxy: {
+          convention: 'NoProxy'
+        }
+      }
     }
   }
 }

@@ -136,6 +136,7 @@ describe("main.bicep parameters accept what the code accepts", () => {
       ["approvalTimeoutMinutes", SETTING_NAMES.approvalTimeoutMinutes],
       ["groupPriority", SETTING_NAMES.groupPriority],
       ["debounceSeconds", SETTING_NAMES.debounceSeconds],
+      ["removalWindowHours", SETTING_NAMES.removalWindowHours],
     ];
     for (const [param, setting] of cases) {
       const [min, max] = bounds(param) as [number, number];

@@ -93,7 +93,7 @@ describe("history queries (infra/queries/*.kql)", () => {
   it("finds the properties of every event in the code", () => {
     // The extraction itself: PassCompleted gets the reconciler's own keys through its log wrapper.
     expect([...(LOGGED.get(EVENTS.passCompleted) ?? [])].sort()).toEqual(
-      ["changes", "clusters", "instanceId", "outcome", "pass", "policyId", "summary"].sort(),
+      ["changes", "clusterCount", "clusters", "instanceId", "outcome", "pass", "policyId", "summary"].sort(),
     );
     expect(LOGGED.get(EVENTS.approvalRequested)?.has("pass")).toBe(true);
     expect(LOGGED.get(EVENTS.approvalRequested)?.has("approver")).toBe(false);

@@ -300,6 +300,15 @@ function readWhenIdle(
   ).then(({ group }) => group);
 }
 
+/** The managed group as it is now (undefined when it does not exist): one GET. */
+export function readManagedGroup(
+  connection: ArmConnection,
+  policyId: string,
+  groupName: string,
+): Promise<RuleCollectionGroup | undefined> {
+  return readGroup(target(connection, policyId, groupName));
+}
+
 /**
  * Reads the group, waiting while it is `Updating`/`Creating`/`Deleting` (bounded backoff, within
  * `budgetMs`); past the budget ARM_BUSY_TIMEOUT. 404 → undefined. Used to verify a write: converged

@@ -8,7 +8,10 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
 import { z } from "zod";
+import { formatPlan } from "../drift/format";
 import { isGuardError } from "../errors";
+import { connectionFor, passSettingsFrom } from "../orchestrations/activities/handlers";
+import { checkPolicy } from "../orchestrations/activities/plan";
 import { type ApprovalClaims, decisionProof, verifyApprovalToken } from "../orchestrations/approval-token";
 import {
   type ApprovalDecision,
@@ -54,7 +57,9 @@ async function statusOf(client: DurableClient, instanceId: string): Promise<Stat
 }
 
 function pendingIn(status: Status, claims: ApprovalClaims): PendingApproval | undefined {
-  const pending = status?.phase === "awaiting-approval" ? status.pendingApproval : undefined;
+  // While the reconciler re-plans during the wait, the approval is still pending (status keeps it).
+  const waiting = status?.phase === "awaiting-approval" || status?.phase === "planning";
+  const pending = waiting ? status?.pendingApproval : undefined;
   return pending?.approvalId === claims.approvalId && pending.changeHash === claims.changeHash
     ? pending
     : undefined;
@@ -66,7 +71,33 @@ function decidedIn(status: Status, approvalId: string): DecisionTaken | undefine
   return candidates.find((d) => d?.approvalId === approvalId);
 }
 
-function page(pending: PendingApproval, policyId: string, token: string): string {
+const PLAN_TEXT_TTL_MS = 60_000;
+const planTexts = new Map<string, { text: string; at: number }>();
+
+/**
+ * The whole plan, read afresh (custom status holds only its summary): shown only while it is still
+ * the change this approval is for; otherwise the page says the change moved.
+ */
+async function currentPlanText(policyId: string, changeHash: string): Promise<string> {
+  const settings = appSettings();
+  // Link previews and reloads should not each read the whole estate: a plan text is kept briefly.
+  const cached = planTexts.get(changeHash);
+  if (cached !== undefined && Date.now() - cached.at < PLAN_TEXT_TTL_MS) return cached.text;
+  try {
+    const { plan } = await checkPolicy(connectionFor(settings), policyId, passSettingsFrom(settings));
+    if (plan.changeHash === changeHash) {
+      const text = formatPlan(plan);
+      if (planTexts.size >= 20) planTexts.clear();
+      planTexts.set(changeHash, { text, at: Date.now() });
+      return text;
+    }
+    return "The managed group or the clusters changed since this approval was asked for: this plan will be superseded, and a new approval (with a new link) asked for. Approving this one writes nothing.";
+  } catch (error) {
+    return `The plan could not be read just now (${error instanceof Error ? error.message : String(error)}). Reload to try again.`;
+  }
+}
+
+function page(pending: PendingApproval, policyId: string, token: string, planText: string): string {
   const action = `?token=${encodeURIComponent(token)}`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Approve firewall change</title>
 <meta name="referrer" content="no-referrer">
@@ -74,19 +105,32 @@ function page(pending: PendingApproval, policyId: string, token: string): string
 <body><h1>Firewall change waiting for approval</h1>
 <p>Policy <code>${escapeHtml(policyId)}</code><br>Approval <code>${escapeHtml(pending.approvalId)}</code>, expires ${escapeHtml(pending.expiresAt)}</p>
 <p>Why approval is needed: ${escapeHtml(pending.reasons.join("; "))}</p>
-<pre>${escapeHtml(pending.planText)}</pre>
+<pre>${escapeHtml(planText)}</pre>
 <form method="post" action="${escapeHtml(action)}">
 <p><label>Comment <input name="comment" size="60"></label></p>
 <button name="decision" value="approve">Approve and apply</button><button name="decision" value="reject">Reject</button>
 </form><p>Opening this page decides nothing; only the buttons do.</p></body></html>`;
 }
 
-/** The body, or "too large" without keeping more than the limit. */
+/** The body, or "too large" without reading more than the limit (a chunked body has no length). */
 async function readBodyLimited(request: HttpRequest): Promise<string | "too large"> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > DECISION_BODY_MAX_BYTES) return "too large";
-  const text = await request.text();
-  return Buffer.byteLength(text) > DECISION_BODY_MAX_BYTES ? "too large" : text;
+  if (request.body === null) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > DECISION_BODY_MAX_BYTES) {
+      await reader.cancel();
+      return "too large";
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function parseDecision(type: string, text: string): unknown {
@@ -147,10 +191,11 @@ export async function approvalsHandler(
 
   if (request.method === "GET") {
     const wantsHtml = (request.headers.get("accept") ?? "").includes("text/html");
+    const planText = await currentPlanText(policyId, pending.changeHash);
     if (wantsHtml)
       return {
         status: 200,
-        body: page(pending, policyId, token),
+        body: page(pending, policyId, token, planText),
         headers: { "Content-Type": "text/html; charset=utf-8", ...PAGE_SECURITY_HEADERS },
       };
     return json(200, {
@@ -159,7 +204,8 @@ export async function approvalsHandler(
       changeHash: pending.changeHash,
       expiresAt: pending.expiresAt,
       reasons: pending.reasons,
-      plan: pending.planText,
+      summary: pending.summary,
+      plan: planText,
     });
   }
 

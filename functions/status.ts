@@ -2,6 +2,9 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
+import { readManagedGroup } from "../azure/firewall";
+import { managedClusterIds } from "../orchestrations/activities/gather";
+import { connectionFor } from "../orchestrations/activities/handlers";
 import { instanceIdFor } from "../orchestrations/instance-id";
 import type { ReconcilerStatus } from "../orchestrations/reconciler";
 import { appSettings } from "../orchestrations/settings";
@@ -40,12 +43,19 @@ export async function statusHandler(request: HttpRequest, client: DurableClient)
       );
     return json(200, await policyStatus(client, known));
   }
-  const wanted = (cluster ?? "").toLowerCase();
-  const statuses = await Promise.all(settings.firewallPolicies.map((p) => policyStatus(client, p)));
-  const serving = statuses.filter(
-    (s) =>
-      "last" in s && (s.last as ReconcilerStatus["last"])?.clusters.some((c) => c.toLowerCase() === wanted),
-  );
+  // Which policies serve the cluster is written in their managed groups (each collection names its
+  // cluster's ID in every rule): one GET per policy in scope, not a list kept in the status.
+  const wanted = (cluster ?? "").trim().toLowerCase();
+  const arm = connectionFor(settings);
+  const serving = [];
+  for (const policyId of settings.firewallPolicies) {
+    const group = await readManagedGroup(arm, policyId, settings.groupName);
+    const owners = managedClusterIds(
+      { id: policyId, dnsProxyEnabled: false, groups: group ? [group] : [] },
+      settings.groupName,
+    );
+    if (owners.has(wanted)) serving.push(await policyStatus(client, policyId));
+  }
   return json(200, { cluster, policies: serving });
 }
 

@@ -2,11 +2,14 @@
 // only yields on them) and the activity handlers (which do the I/O). Outputs go into the
 // orchestration's history, so they carry counts and hashes, never whole plans or profiles.
 import type { Mode, PlanRisk } from "../drift/types";
+import type { DecisionFacts } from "./approval-token";
+import type { ReconcilerSettings } from "./reconciler-settings";
 
 export const ACTIVITIES = {
   gatherAndPlan: "gatherAndPlan",
   requestApproval: "requestApproval",
   applyPlan: "applyPlan",
+  verifyDecision: "verifyDecision",
 } as const;
 
 /** At most this many cluster IDs travel in history and status; the count is always exact. */
@@ -14,11 +17,6 @@ export const LISTED_CLUSTERS_MAX = 50;
 
 export interface GatherInput {
   policyId: string;
-  /**
-   * The change already being decided on: when the new plan is that same change, the output leaves out
-   * the plan text (a re-plan while an approval waits adds a few hundred bytes of history, not KBs).
-   */
-  knownChangeHash?: string;
 }
 
 /** What the orchestrator needs of a plan to decide on it, bounded whatever the fleet size. */
@@ -39,11 +37,13 @@ export interface PlanSummary {
 
 export interface GatherOutput {
   plan: PlanSummary;
+  /** The settings this pass decides with (read by the activity, so replay sees the same values). */
+  settings: ReconcilerSettings;
   clusterCount: number;
   /** The first LISTED_CLUSTERS_MAX cluster IDs, sorted. */
   clusterIds: string[];
-  /** The plan as text for approvers, truncated; absent when it is `knownChangeHash`'s plan. */
-  planText?: string;
+  /** The plan's one-line summary ("Plan: 3 to add, …"), for status and the notification. */
+  summary: string;
 }
 
 export interface RequestApprovalInput {
@@ -54,7 +54,7 @@ export interface RequestApprovalInput {
   changeHash: string;
   expiresAt: string;
   reasons: string[];
-  /** The plan's first line ("Plan: …"), for the notification. */
+  /** The plan's one-line summary, for the notification. */
   summary: string;
 }
 
@@ -85,4 +85,9 @@ export interface ApplyOutput {
   converged: boolean;
   /** Why it did not converge, for the pass record. */
   detail?: string;
+}
+
+/** A decision event to check: its facts and the proof the approval endpoint made over them. */
+export interface VerifyDecisionInput extends DecisionFacts {
+  proof: unknown;
 }

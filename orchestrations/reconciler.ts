@@ -13,8 +13,8 @@ import {
   type PlanSummary,
   type RequestApprovalOutput,
 } from "./activity-names";
-import { verifyDecisionProof } from "./approval-token";
 import { Mailbox } from "./mailbox";
+import { type ReconcilerSettings, reconcilerSettingsFrom } from "./reconciler-settings";
 import { appSettings } from "./settings";
 import { EVENTS, logEvent } from "./telemetry";
 
@@ -22,8 +22,17 @@ export const RECONCILER = "policyReconciler";
 export const EVENT_CHANGED = "changed";
 export const EVENT_APPROVAL = "approval";
 
-/** Reasons kept in input and status (the count is always exact): status must stay small. */
-const REASONS_KEPT = 10;
+/**
+ * Custom status must stay far below Durable's 16 KB (UTF-16) limit, or the extension fails the
+ * instance: it holds counts, hashes and short text, never lists that grow with the fleet or a burst.
+ */
+const REASONS_KEPT = 5;
+const TEXT_KEPT = 300;
+/** Azure Storage splits timers longer than 6 days; no timer here is longer than 3 (longer waits loop). */
+export const MAX_TIMER_MS = 3 * 24 * 3_600_000;
+
+const clip = (text: string) => (text.length <= TEXT_KEPT ? text : `${text.slice(0, TEXT_KEPT - 1)}…`);
+const clipReason = (r: ChangeReason): ChangeReason => ({ ...r, detail: clip(r.detail) });
 
 export interface ChangeReason {
   source: "event" | "sweep" | "manual" | "startup";
@@ -67,8 +76,6 @@ export interface PassRecord {
     | "failed"
     | "not-converged";
   summary: string;
-  /** The first clusters (sorted); clusterCount is exact. */
-  clusters: string[];
   clusterCount: number;
   changes: number;
   approver?: string;
@@ -88,6 +95,8 @@ export interface ReconcilerInput {
   removals?: RemovalRecord[];
   /** Failed passes in a row: the next try waits longer (bounded). */
   failures?: number;
+  /** The settings as of the last activity that read them (or the start); see reconciler-settings.ts. */
+  settings?: ReconcilerSettings;
 }
 
 export interface PendingApproval {
@@ -96,8 +105,8 @@ export interface PendingApproval {
   changeHash: string;
   expiresAt: string;
   reasons: string[];
-  /** The plan as text (terraform-like), truncated to keep custom status small. */
-  planText: string;
+  /** "Plan: 3 to add, …": the approval page shows the whole plan, read afresh. */
+  summary: string;
 }
 
 export interface ReconcilerStatus {
@@ -143,11 +152,15 @@ interface PassContext {
   /** Change events taken while the pass ran: they start the next pass. */
   later: ChangeReason[];
   removals: RemovalRecord[];
+  /** From the input, then as the pass's first activity read them. */
+  settings: ReconcilerSettings;
+  clusterIds: string[];
 }
 
 export const reconcilerOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ReconcilerInput>();
-  const settings = appSettings();
+  // Instances started before settings travelled in the input read them once here (and keep them).
+  const settings = input.settings ?? reconcilerSettingsFrom(appSettings());
   const log: LogFn = (name, props) => {
     if (!context.df.isReplaying)
       logEvent(context, name, {
@@ -161,7 +174,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
   let reasonCount = input.pendingCount ?? reasons.length;
   const addReason = (r: ChangeReason) => {
     reasonCount += 1;
-    if (reasons.length < REASONS_KEPT) reasons.push(r);
+    if (reasons.length < REASONS_KEPT) reasons.push(clipReason(r));
   };
   const status: StatusFn = (s) =>
     context.df.setCustomStatus({
@@ -207,6 +220,8 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     changes,
     later: [],
     removals: removalsWithin(input.removals ?? [], now, settings.removalWindowHours),
+    settings,
+    clusterIds: [],
   };
   let last: PassRecord;
   try {
@@ -218,8 +233,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
       pass: input.pass,
       completedAt: context.df.currentUtcDateTime.toISOString(),
       outcome: "failed",
-      summary: message,
-      clusters: [],
+      summary: clip(message),
       clusterCount: 0,
       changes: 0,
     };
@@ -227,7 +241,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
   log(EVENTS.passCompleted, {
     outcome: last.outcome,
     summary: last.summary,
-    clusters: last.clusters,
+    clusters: pass.clusterIds,
     clusterCount: last.clusterCount,
     changes: last.changes,
   });
@@ -247,7 +261,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
   let pendingCount = 0;
   const carry = (r: ChangeReason) => {
     pendingCount += 1;
-    if (pending.length < REASONS_KEPT) pending.push(r);
+    if (pending.length < REASONS_KEPT) pending.push(clipReason(r));
   };
   if (last.outcome === "superseded") {
     carry({ source: "event", detail: "the change moved before it was written; planning again" });
@@ -259,7 +273,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     // A failed pass (Azure refused or failed the write, or ARM kept failing) tries again by itself,
     // after a wait that doubles per failure (from the debounce window, at most an hour); an event
     // that arrives meanwhile starts it at once.
-    const wait = Math.min(3600, Math.max(1, settings.debounceSeconds) * 2 ** Math.min(failures, 12));
+    const wait = Math.min(3600, Math.max(1, pass.settings.debounceSeconds) * 2 ** Math.min(failures, 12));
     const retryTimer = context.df.createTimer(addSeconds(context.df.currentUtcDateTime, wait));
     const winner: Task = yield context.df.Task.any([changes.waiter(), retryTimer]);
     if (winner !== retryTimer) retryTimer.cancel();
@@ -280,6 +294,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     pendingCount,
     last,
     removals: pass.removals,
+    settings: pass.settings,
     ...(failures > 0 ? { failures } : {}),
   } satisfies ReconcilerInput);
   return undefined;
@@ -297,10 +312,9 @@ function planStatus(plan: PlanSummary): NonNullable<ReconcilerStatus["plan"]> {
   };
 }
 
-function* gather(p: PassContext, knownChangeHash?: string): Generator<Task, GatherOutput, unknown> {
+function* gather(p: PassContext): Generator<Task, GatherOutput, unknown> {
   const output = (yield p.context.df.callActivityWithRetry(ACTIVITIES.gatherAndPlan, RETRY, {
     policyId: p.input.policyId,
-    ...(knownChangeHash ? { knownChangeHash } : {}),
   })) as GatherOutput;
   // Events that came in while the activity ran belong to the next pass (this one already read).
   p.later.push(...p.changes.take());
@@ -309,9 +323,11 @@ function* gather(p: PassContext, knownChangeHash?: string): Generator<Task, Gath
 
 function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
   const { context, input, status, log } = p;
-  const settings = appSettings();
   const gathered = yield* gather(p);
   const plan = gathered.plan;
+  p.settings = gathered.settings;
+  p.clusterIds = gathered.clusterIds;
+  const settings = p.settings;
   const record = (
     outcome: PassRecord["outcome"],
     summary: string,
@@ -320,8 +336,7 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
     pass: input.pass,
     completedAt: context.df.currentUtcDateTime.toISOString(),
     outcome,
-    summary,
-    clusters: gathered.clusterIds,
+    summary: clip(summary),
     clusterCount: gathered.clusterCount,
     changes: plan.changes,
     ...extra,
@@ -362,6 +377,18 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
   }
 
   status({ phase: "applying", plan: planStatus(plan), ...(taken ? { decided: taken } : {}) });
+  // Unapproved removals count against the budget from the moment the write may land, pessimistically:
+  // a write that fails, times out or whose answer is lost may still have removed them. Only a write
+  // that provably did not happen (superseded: nothing was sent) gives them back.
+  const removal: RemovalRecord | undefined =
+    taken === undefined && plan.risk.removed > 0
+      ? {
+          at: context.df.currentUtcDateTime.toISOString(),
+          removed: plan.risk.removed,
+          before: plan.risk.managedRulesBefore,
+        }
+      : undefined;
+  if (removal) p.removals.push(removal);
   const applied = (yield context.df.callActivityWithRetry(ACTIVITIES.applyPlan, RETRY, {
     policyId: input.policyId,
     changeHash: plan.changeHash,
@@ -381,19 +408,13 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
   const by = taken ? { approver: taken.approver, decision: taken } : {};
   if (applied.outcome === "failed")
     return record("failed", `Azure failed the write: ${applied.detail ?? "no error given"}`, by);
-  if (applied.outcome === "superseded")
+  if (applied.outcome === "superseded") {
+    if (removal) p.removals.splice(p.removals.indexOf(removal), 1);
     return record(
       "superseded",
       "the group or the estate moved before the write; nothing written; planning again",
       by,
     );
-  if (applied.writes > 0 && taken === undefined && plan.risk.removed > 0) {
-    // Counted against the rolling budget only once Azure accepted the write.
-    p.removals.push({
-      at: context.df.currentUtcDateTime.toISOString(),
-      removed: plan.risk.removed,
-      before: plan.risk.managedRulesBefore,
-    });
   }
   if (!applied.converged)
     return record(
@@ -423,7 +444,7 @@ function* awaitApproval(
   reasons: string[],
 ): Generator<Task, Waited, unknown> {
   const { context, input, status, log } = p;
-  const settings = appSettings();
+  const settings = p.settings;
   const plan = gathered.plan;
   // Random, never derived from the pass: a token for an earlier approval can never match a later one.
   const approvalId = context.df.newGuid(`${context.df.instanceId}/approval/${plan.changeHash}`);
@@ -438,15 +459,15 @@ function* awaitApproval(
     changeHash: plan.changeHash,
     expiresAt,
     reasons,
-    summary: (gathered.planText ?? "").split("\n").find((l) => l.startsWith("Plan:")) ?? "",
+    summary: gathered.summary,
   })) as RequestApprovalOutput;
   p.later.push(...p.changes.take());
   const pendingApproval: PendingApproval = {
     approvalId,
     changeHash: plan.changeHash,
     expiresAt,
-    reasons,
-    planText: gathered.planText ?? "",
+    reasons: reasons.map(clip),
+    summary: clip(gathered.summary),
   };
   const waiting = () => status({ phase: "awaiting-approval", plan: planStatus(plan), pendingApproval });
   waiting();
@@ -454,66 +475,42 @@ function* awaitApproval(
   const decisions = new Mailbox<ApprovalDecision>(context, EVENT_APPROVAL);
   // Change events no re-plan has covered yet: if the wait ends first, they start the next pass.
   const unplanned = p.later.splice(0);
-  let replanAt: Date | undefined =
-    unplanned.length > 0 ? debounceEnd(context, settings.debounceSeconds) : undefined;
   const leave = (waited: Waited): Waited => {
     p.later.push(...unplanned);
     return waited;
   };
-  for (;;) {
-    const expiry: TimerTask = context.df.createTimer(new Date(expiresAt));
-    const replan: TimerTask | undefined = replanAt ? context.df.createTimer(replanAt) : undefined;
-    const winner = (yield context.df.Task.any([
-      decisions.waiter(),
-      p.changes.waiter(),
-      expiry,
-      ...(replan ? [replan] : []),
-    ])) as Task;
-    if (winner !== expiry) expiry.cancel();
-    if (replan && winner !== replan) replan.cancel();
+  // One timer per round: the re-plan's due time while one is scheduled (it comes first), else the
+  // expiry, or a wake-up when the expiry is further away than a timer should wait (MAX_TIMER_MS).
+  // Each round gets a fresh timer (a timer yielded again re-emits its action, which replay rejects).
+  let replanAt: number | undefined =
+    unplanned.length > 0 ? debounceEnd(context, settings.debounceSeconds).getTime() : undefined;
+  let fired: "replan" | "wake" | undefined;
 
-    // A decision first: one that arrived before the change moved still binds to this change.
-    for (const answer of decisions.take()) {
-      const verdict = check(context, answer, approvalId, plan.changeHash, settings.signingKey);
-      if (verdict !== "ok") {
-        log(EVENTS.approvalRefused, { approvalId, reason: verdict });
-        continue;
-      }
-      const taken: DecisionTaken = {
-        approvalId,
-        decisionId: answer.decisionId,
-        decision: answer.decision,
-        approver: answer.approver,
-        ...(answer.comment ? { comment: answer.comment } : {}),
-        at: context.df.currentUtcDateTime.toISOString(),
-      };
-      log(EVENTS.approvalDecided, {
-        approvalId,
-        hash: plan.hash,
-        changeHash: plan.changeHash,
-        decision: taken.decision,
-        approver: taken.approver,
-        comment: taken.comment ?? "",
-      });
+  for (;;) {
+    // Decisions first, whichever waiter they landed on (one raised during a re-plan lands on a waiter
+    // no Task.any is watching): checked before waiting again, so none sits unread.
+    const taken = yield* firstValidDecision(p, decisions.take(), approvalId, plan);
+    if (taken !== undefined) {
       status({ phase: "applying", plan: planStatus(plan), decided: taken });
       // Later decisions for this approval stay in the mailbox, unread: exactly one takes effect.
       return leave({ kind: "decided", decision: taken });
     }
-    if (winner === expiry) {
+    const now = context.df.currentUtcDateTime.getTime();
+    if (fired === "wake" && now >= Date.parse(expiresAt)) {
       log(EVENTS.approvalExpired, { approvalId, changeHash: plan.changeHash });
       return leave({ kind: "expired", approvalId });
     }
     const moved = p.changes.take();
     unplanned.push(...moved);
-    if (moved.length > 0 && replanAt === undefined) replanAt = debounceEnd(context, settings.debounceSeconds);
-    if (replan !== undefined && winner === replan) {
+    if (moved.length > 0 && replanAt === undefined)
+      replanAt = debounceEnd(context, settings.debounceSeconds).getTime();
+    if (fired === "replan") {
       replanAt = undefined;
       unplanned.length = 0; // this re-plan reads what they announced
       status({ phase: "planning", plan: planStatus(plan), pendingApproval });
-      const again = yield* gather(p, plan.changeHash);
+      const again = yield* gather(p);
       // Events that came in while it read may not be in what it read: another window for them.
       unplanned.push(...p.later.splice(0));
-      if (unplanned.length > 0) replanAt = debounceEnd(context, settings.debounceSeconds);
       if (again.plan.changeHash !== plan.changeHash) {
         log(EVENTS.approvalSuperseded, {
           approvalId,
@@ -522,39 +519,89 @@ function* awaitApproval(
         });
         return { kind: "superseded", approvalId };
       }
+      if (unplanned.length > 0) replanAt = debounceEnd(context, settings.debounceSeconds).getTime();
       waiting();
+      fired = undefined;
+      continue; // look at what arrived during the re-plan before waiting again
+    }
+    const wakeAt = Math.min(Date.parse(expiresAt), now + MAX_TIMER_MS);
+    const due = replanAt !== undefined && replanAt < wakeAt ? replanAt : wakeAt;
+    const timer: TimerTask = context.df.createTimer(new Date(due));
+    const winner = (yield context.df.Task.any([decisions.waiter(), p.changes.waiter(), timer])) as Task;
+    if (winner === timer) fired = due === replanAt ? "replan" : "wake";
+    else {
+      timer.cancel();
+      fired = undefined;
     }
   }
+}
+
+/**
+ * The decision that takes effect among those received, or undefined: each is checked (this approval,
+ * this change, a proof from the approval endpoint); when several valid ones arrived together, a
+ * reject wins, since their arrival order is not known.
+ */
+function* firstValidDecision(
+  p: PassContext,
+  received: ApprovalDecision[],
+  approvalId: string,
+  plan: PlanSummary,
+): Generator<Task, DecisionTaken | undefined, unknown> {
+  const valid: ApprovalDecision[] = [];
+  for (const answer of received) {
+    const verdict = yield* check(p.context, answer, approvalId, plan.changeHash);
+    if (verdict === "ok") valid.push(answer);
+    else p.log(EVENTS.approvalRefused, { approvalId, reason: verdict });
+  }
+  const answer = valid.find((a) => a.decision === "reject") ?? valid[0];
+  if (answer === undefined) return undefined;
+  const taken: DecisionTaken = {
+    approvalId,
+    decisionId: answer.decisionId,
+    decision: answer.decision,
+    approver: answer.approver,
+    ...(answer.comment ? { comment: clip(answer.comment) } : {}),
+    at: p.context.df.currentUtcDateTime.toISOString(),
+  };
+  p.log(EVENTS.approvalDecided, {
+    approvalId,
+    hash: plan.hash,
+    changeHash: plan.changeHash,
+    decision: taken.decision,
+    approver: taken.approver,
+    comment: answer.comment ?? "",
+  });
+  return taken;
 }
 
 function debounceEnd(context: OrchestrationContext, seconds: number): Date {
   return addSeconds(context.df.currentUtcDateTime, seconds);
 }
 
-/** A decision counts only for this approval, this change, and with a proof made with the signing key. */
-function check(
+/**
+ * A decision counts only for this approval, this change, and with a proof made with the signing key
+ * (checked by an activity: the orchestrator holds no key, and replay reads the recorded answer).
+ */
+function* check(
   context: OrchestrationContext,
   answer: ApprovalDecision,
   approvalId: string,
   changeHash: string,
-  key: string,
-): "ok" | string {
+): Generator<Task, "ok" | string, unknown> {
   if (typeof answer !== "object" || answer === null) return "not a decision";
   if (answer.approvalId !== approvalId) return "for another approval";
   if (answer.changeHash !== changeHash) return "for another change";
   if (answer.decision !== "approve" && answer.decision !== "reject") return "no decision";
   if (typeof answer.decisionId !== "string" || typeof answer.approver !== "string") return "incomplete";
-  const proven = verifyDecisionProof(
-    {
-      instanceId: context.df.instanceId,
-      approvalId,
-      changeHash,
-      decision: answer.decision,
-      decisionId: answer.decisionId,
-      approver: answer.approver,
-    },
-    answer.proof,
-    key,
-  );
+  if (typeof answer.proof !== "string" || answer.proof.length > 200) return "no proof";
+  const proven = (yield context.df.callActivity(ACTIVITIES.verifyDecision, {
+    instanceId: context.df.instanceId,
+    approvalId,
+    changeHash,
+    decision: answer.decision,
+    decisionId: answer.decisionId,
+    approver: answer.approver,
+    proof: answer.proof,
+  })) as boolean;
   return proven ? "ok" : "proof does not verify (not raised by the approval endpoint)";
 }

@@ -2,12 +2,14 @@
 import type { DurableClient } from "durable-functions";
 import { instanceIdFor } from "./instance-id";
 import { type ChangeReason, EVENT_CHANGED, RECONCILER, type ReconcilerInput } from "./reconciler";
+import { reconcilerSettingsFrom } from "./reconciler-settings";
+import { appSettings } from "./settings";
 
 const ALIVE = new Set(["Running", "Pending", "ContinuedAsNew"]);
 
 async function statusOf(client: DurableClient, instanceId: string) {
   try {
-    return await client.getStatus(instanceId);
+    return await client.getStatus(instanceId, { showInput: true });
   } catch {
     // durable-functions 3 throws for an instance that does not exist.
     return undefined;
@@ -25,7 +27,17 @@ export async function signalPolicy(
     await client.raiseEvent(instanceId, EVENT_CHANGED, reason);
     return "raised";
   }
-  const input: ReconcilerInput = { policyId, pass: 1, pending: [reason] };
+  // The settings travel in the input: the orchestrator never reads the environment (replay safety).
+  // A terminated or failed instance's last input still holds the removal budget's records: a restart
+  // must not reset what was removed without approval (only purging the instance loses them).
+  const previous = status?.input as Partial<ReconcilerInput> | undefined;
+  const input: ReconcilerInput = {
+    policyId,
+    pass: 1,
+    pending: [reason],
+    settings: reconcilerSettingsFrom(appSettings()),
+    ...(Array.isArray(previous?.removals) ? { removals: previous.removals } : {}),
+  };
   try {
     await client.startNew(RECONCILER, { instanceId, input });
     return "started";

@@ -5,6 +5,7 @@ import { AzureKeyCredential } from "@azure/core-auth";
 import { EventGridPublisherClient } from "@azure/eventgrid";
 import { DefaultAzureCredential } from "@azure/identity";
 import { type ArmConnection, armConnection, isLocalEndpoint } from "../../azure/clients";
+import { readManagedGroupSettled } from "../../azure/firewall";
 import { effectiveMode } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { ClusterProfile, Plan } from "../../drift/types";
@@ -18,14 +19,13 @@ import {
   type PlanSummary,
   type RequestApprovalInput,
   type RequestApprovalOutput,
+  type VerifyDecisionInput,
 } from "../activity-names";
-import { createApprovalToken } from "../approval-token";
+import { createApprovalToken, verifyDecisionProof } from "../approval-token";
+import { reconcilerSettingsFrom } from "../reconciler-settings";
 import { type AppSettings, appSettings } from "../settings";
 import { EVENTS, type Logger, logEvent } from "../telemetry";
 import { applyPlan, checkPolicy, type PassSettings } from "./plan";
-
-/** Approvers read the plan in the custom status: keep it well under Durable's 16 KB. */
-const PLAN_TEXT_LIMIT = 6_000;
 
 let connection: { key: string; value: ArmConnection } | undefined;
 
@@ -50,12 +50,6 @@ export function passSettingsFrom(settings: AppSettings): PassSettings {
     ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
     defaultFeatures: settings.defaultFeatures,
   };
-}
-
-function truncate(text: string): string {
-  if (text.length <= PLAN_TEXT_LIMIT) return text;
-  const cut = text.slice(0, PLAN_TEXT_LIMIT);
-  return `${cut.slice(0, cut.lastIndexOf("\n"))}\n… (${text.length - PLAN_TEXT_LIMIT} more characters: run aks-egress check for the whole plan)`;
 }
 
 /** What the orchestrator needs to decide on a plan; its output goes into history, so it is small. */
@@ -86,9 +80,10 @@ export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
   const ids = gathered.clusters.map((c) => c.id).sort();
   return {
     plan: summarise(plan, gathered.clusters, settings),
+    settings: reconcilerSettingsFrom(settings),
     clusterCount: ids.length,
     clusterIds: ids.slice(0, LISTED_CLUSTERS_MAX),
-    ...(plan.changeHash === input.knownChangeHash ? {} : { planText: truncate(formatPlan(plan)) }),
+    summary: planSummaryLine(plan),
   };
 }
 
@@ -102,6 +97,9 @@ export async function applyApprovedPlan(input: ApplyInput): Promise<ApplyOutput>
   const settings = appSettings();
   const arm = connectionFor(settings);
   const pass = passSettingsFrom(settings);
+  // A write still in flight (ours, from an attempt whose answer was lost, or anyone's) settles first:
+  // the plan must be made from a group Azure has finished with, or Updating would read as converged.
+  await readManagedGroupSettled(arm, input.policyId, pass.groupName);
   const { plan } = await checkPolicy(arm, input.policyId, pass);
   if (plan.action === "none") return { outcome: "nothing-to-do", writes: 0, converged: true };
   const same = plan.changeHash === input.changeHash;
@@ -205,3 +203,18 @@ export async function requestApproval(
 }
 
 export const APPROVAL_REQUESTED_TYPE = "AksEgressGuard.ApprovalRequested";
+
+/** The "Plan: …" line of formatPlan: what status and notifications show of a plan. */
+export function planSummaryLine(plan: Plan): string {
+  return (
+    formatPlan(plan)
+      .split("\n")
+      .find((l) => l.startsWith("Plan:")) ?? (plan.action === "none" ? "No changes." : "")
+  );
+}
+
+/** Checked in an activity, so that the orchestrator holds no key and replay sees the recorded answer. */
+export function verifyDecision(input: VerifyDecisionInput): boolean {
+  const { proof, ...facts } = input;
+  return verifyDecisionProof(facts, proof, appSettings().signingKey);
+}

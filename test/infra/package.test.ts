@@ -66,6 +66,7 @@ describe("npm run package", () => {
       "requestApproval:activityTrigger",
       "status:httpTrigger",
       "sweep:timerTrigger",
+      "verifyDecision:activityTrigger",
     ]);
   }, 60_000);
 });

@@ -1,10 +1,13 @@
 // aks-egress-guard on Azure: a Flex Consumption Function App (Durable Functions, Azure Storage backend)
-// with a user-assigned identity that has exactly the rights the app uses, the Event Grid system topic
-// that carries the subscription's ARM events, Application Insights with the queries and workbook that
-// show the history, and a Key Vault for the approval-link signing key.
-// The Event Grid subscription to the armEvents function is made by the postdeploy hook
-// (infra/hooks/postdeploy.*): it needs the function's Event Grid system key, which exists only once the
+// with a user-assigned identity that has exactly the rights the app uses, an Event Grid system topic
+// per subscription in scope that carries its ARM events, Application Insights with the queries and
+// workbook that show the history, and a Key Vault for the approval-link signing key.
+// The Event Grid subscriptions to the armEvents function are made by the postdeploy hook
+// (infra/hooks/postdeploy.*): they need the function's Event Grid system key, which exists only once the
 // code is deployed.
+// Every module deployment is named with resourceToken (environment, subscription, region): deployments
+// at subscription scope keep the region they were first made in, so a fixed name would make a second
+// environment in another region of the same subscription fail with InvalidDeploymentLocation.
 targetScope = 'subscription'
 
 // ---------------------------------------------------------------------------------------------------
@@ -16,8 +19,11 @@ targetScope = 'subscription'
 @description('azd environment name: names the resource group and seeds the resource names.')
 param environmentName string
 
+// Not an @allowed list: which regions offer Flex Consumption changes over time and per cloud, and a
+// list written here would turn away regions added later. The preprovision hook
+// (infra/hooks/preprovision.*) checks the region against Azure's current list before provisioning.
 @minLength(1)
-@description('Region of every resource (Flex Consumption must be available there).')
+@description('Region of every resource. Flex Consumption must be offered there: az functionapp list-flexconsumption-locations (the preprovision hook checks).')
 @metadata({ azd: { type: 'location' } })
 param location string
 
@@ -42,7 +48,7 @@ param includeUntagged bool = false
 @description('Where the firewall policy writer role is assigned: each policy\'s resource group, or each policy itself.')
 param firewallRoleScope string = 'resourceGroup'
 
-@description('Comma-separated subscription IDs whose clusters may use the policies, besides each policy\'s own subscription (AKS_EGRESS_SUBSCRIPTIONS).')
+@description('Comma-separated subscription IDs whose clusters may use the policies, besides each policy\'s own subscription (AKS_EGRESS_SUBSCRIPTIONS). Each gets an Event Grid system topic, as does each policy\'s subscription.')
 param clusterSubscriptionIds string = ''
 
 @description('Comma-separated scopes where the app gets Reader to read clusters and their subnets: /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<name>. Empty: each policy\'s subscription and each of clusterSubscriptionIds.')
@@ -101,7 +107,10 @@ param allowAnySource bool = false
 @description('Resource ID of an Event Grid topic (CloudEvents input schema) for AksEgressGuard.ApprovalRequested notifications. Empty: none. The app publishes with its identity (EventGrid Data Sender).')
 param notificationTopicId string = ''
 
-@description('Name of an existing Microsoft.Resources.Subscriptions system topic of this subscription to use (Azure allows one per source). Empty: create one. Its system-assigned identity needs Storage Blob Data Contributor on the dead-letter container.')
+@description('Comma-separated resource IDs of existing Microsoft.Resources.Subscriptions system topics to use (Azure allows one per source subscription): no topic is created in their subscriptions. Each one\'s system-assigned identity needs Storage Blob Data Contributor on the dead-letter container.')
+param existingSystemTopicIds string = ''
+
+@description('Name of an existing system topic of the deployment\'s own subscription (the older form of existingSystemTopicIds). Empty: none.')
 param existingSystemTopicName string = ''
 
 @description('Resource group of that existing system topic.')
@@ -129,6 +138,11 @@ param maximumInstanceCount int = 40
 @description('Flex Consumption instance memory (MB).')
 param instanceMemoryMB int = 2048
 
+@minValue(0)
+@maxValue(40)
+@description('Always-ready instances of the durable group (Microsoft\'s guidance for Durable Functions on Flex Consumption: at least 1). Billed as always-ready baseline; 0: none.')
+param durableAlwaysReadyInstances int = 1
+
 @description('Durable Functions task hub (AKS_EGRESS_TASK_HUB, read by host.json).')
 param taskHubName string = 'aksegressguard'
 
@@ -153,6 +167,7 @@ var firewallAssignmentScopes = firewallRoleScope == 'policy' ? managedPolicyIds 
 
 var extraSubscriptions = filter(map(split(clusterSubscriptionIds, ','), id => toLower(trim(id))), id => !empty(id))
 var policySubscriptionScopes = map(managedPolicyIds, id => join(take(split(id, '/'), 3), '/'))
+var policySubscriptionIds = union(map(managedPolicyIds, id => split(id, '/')[2]), [])
 var defaultReaderScopes = union(policySubscriptionScopes, map(extraSubscriptions, id => '/subscriptions/${id}'))
 var explicitReaderScopes = filter(map(split(clusterReaderScopes, ','), s => toLower(trim(s))), s => !empty(s))
 var readerScopes = empty(explicitReaderScopes) ? defaultReaderScopes : union(explicitReaderScopes, [])
@@ -164,6 +179,18 @@ var readerRoleId = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 var eventGridDataSenderRoleId = 'd5a91429-5739-47e2-a06b-3470a27159e7'
 
 var rgName = !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+
+// Event Grid: ARM events come from the subscription of the resource they concern, so every
+// subscription in the app's scope (AKS_EGRESS_SUBSCRIPTIONS and each policy's own) needs a system topic:
+// an existing one given in existingSystemTopicIds (or existingSystemTopicName), or one created in a
+// resource group named rgName in that subscription.
+var eventSourceSubscriptionIds = union(policySubscriptionIds, extraSubscriptions)
+var legacyExistingTopicIds = empty(existingSystemTopicName) ? [] : ['${subscription().id}/resourceGroups/${existingSystemTopicResourceGroup}/providers/Microsoft.EventGrid/systemTopics/${existingSystemTopicName}']
+var existingTopicIds = union(filter(map(split(existingSystemTopicIds, ','), id => trim(id)), id => !empty(id)), legacyExistingTopicIds)
+var subscriptionsWithExistingTopics = map(existingTopicIds, id => toLower(split(id, '/')[2]))
+var topicSubscriptionIds = filter(eventSourceSubscriptionIds, s => !contains(subscriptionsWithExistingTopics, s))
+var systemTopicName = 'evgt-aeg-${resourceToken}'
+var createdTopicIds = map(topicSubscriptionIds, s => '/subscriptions/${s}/resourceGroups/${rgName}/providers/Microsoft.EventGrid/systemTopics/${systemTopicName}')
 // A module left out by its condition still has its scope evaluated: without a topic, point at a harmless one.
 var notificationTopicOrPlaceholder = !empty(notificationTopicId) ? notificationTopicId : '${subscription().id}/resourceGroups/${rgName}/providers/Microsoft.EventGrid/topics/none'
 var notificationTopicParts = split(notificationTopicOrPlaceholder, '/')
@@ -175,7 +202,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 module identity 'modules/identity.bicep' = {
-  name: 'identity'
+  name: 'identity-${resourceToken}'
   scope: rg
   params: {
     name: 'id-aeg-${resourceToken}'
@@ -185,7 +212,7 @@ module identity 'modules/identity.bicep' = {
 }
 
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: 'monitoring-${resourceToken}'
   scope: rg
   params: {
     logAnalyticsName: 'log-aeg-${resourceToken}'
@@ -198,7 +225,7 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: 'storage-${resourceToken}'
   scope: rg
   params: {
     name: 'st${resourceToken}'
@@ -209,7 +236,7 @@ module storage 'modules/storage.bicep' = {
 }
 
 module vault 'modules/keyvault.bicep' = {
-  name: 'keyvault'
+  name: 'keyvault-${resourceToken}'
   scope: rg
   params: {
     name: 'kv-aeg-${resourceToken}'
@@ -221,7 +248,7 @@ module vault 'modules/keyvault.bicep' = {
 }
 
 module notification 'modules/notification-topic.bicep' = if (!empty(notificationTopicId)) {
-  name: 'notification-topic'
+  name: 'notification-topic-${resourceToken}'
   scope: resourceGroup(notificationTopicParts[2], notificationTopicParts[4])
   params: {
     topicName: last(notificationTopicParts)
@@ -231,7 +258,7 @@ module notification 'modules/notification-topic.bicep' = if (!empty(notification
 }
 
 module functionApp 'modules/functionapp.bicep' = {
-  name: 'functionapp'
+  name: 'functionapp-${resourceToken}'
   scope: rg
   params: {
     appName: 'func-aeg-${resourceToken}'
@@ -241,12 +268,15 @@ module functionApp 'modules/functionapp.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     identityPrincipalId: identity.outputs.principalId
-    storageAccountName: storage.outputs.name
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appInsightsConnectionString: monitoring.outputs.connectionString
     signingKeySecretUri: vault.outputs.signingKeySecretUri
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
     approverAuthClientId: trim(approverAuthClientId)
     guard: {
       cloud: cloud
@@ -272,19 +302,28 @@ module functionApp 'modules/functionapp.bicep' = {
   }
 }
 
-module eventGrid 'modules/eventgrid.bicep' = if (empty(existingSystemTopicName)) {
-  name: 'eventgrid'
-  scope: rg
-  params: {
-    systemTopicName: 'evgt-aeg-${resourceToken}'
-    tags: tags
-    storageAccountName: storage.outputs.name
-    deadLetterContainerName: storage.outputs.deadLetterContainerName
+// One subscription-scoped deployment per subscription in scope without an existing topic. The storage
+// outputs make each wait for the app's resource group and the dead-letter container.
+module eventTopics 'modules/eventgrid-subscription.bicep' = [
+  for topicSubscriptionId in topicSubscriptionIds: {
+    name: 'evgt-${uniqueString(topicSubscriptionId, resourceToken)}'
+    scope: subscription(topicSubscriptionId)
+    params: {
+      resourceGroupName: rgName
+      location: location
+      tags: tags
+      systemTopicName: systemTopicName
+      deploymentSuffix: resourceToken
+      storageSubscriptionId: subscription().subscriptionId
+      storageResourceGroupName: rg.name
+      storageAccountName: storage.outputs.name
+      deadLetterContainerName: storage.outputs.deadLetterContainerName
+    }
   }
-}
+]
 
 module workbook 'modules/workbook.bicep' = {
-  name: 'workbook'
+  name: 'workbook-${resourceToken}'
   scope: rg
   params: {
     location: location
@@ -299,8 +338,12 @@ module workbook 'modules/workbook.bicep' = {
 // ---------------------------------------------------------------------------------------------------
 
 // Created in the (first) firewall policy's subscription, assignable on the policies' resource groups.
+// The assignments below take the role's GUID from this module's outputs, so ARM starts them only once
+// the role definition is created. Role definitions replicate with a delay and Bicep has no way to wait
+// for that: if an assignment fails with RoleDefinitionDoesNotExist on the first run, run
+// `azd provision` again (every resource here is idempotent; see infra/README.md).
 module firewallPolicyWriter 'modules/firewall-policy-role.bicep' = {
-  name: 'firewall-policy-role'
+  name: 'firewall-policy-role-${resourceToken}'
   scope: subscription(split(managedPolicyIds[0], '/')[2])
   params: {
     roleName: 'AKS egress guard firewall policy writer (${environmentName}, ${resourceToken})'
@@ -311,7 +354,7 @@ module firewallPolicyWriter 'modules/firewall-policy-role.bicep' = {
 
 module firewallOnResourceGroup 'modules/role-assignment-resource-group.bicep' = [
   for target in (firewallRoleScope == 'resourceGroup' ? firewallAssignmentScopes : []): {
-    name: 'fw-rg-${uniqueString(target, environmentName)}'
+    name: 'fw-rg-${uniqueString(target, resourceToken)}'
     scope: resourceGroup(split(target, '/')[2], split(target, '/')[4])
     params: {
       principalId: identity.outputs.principalId
@@ -323,7 +366,7 @@ module firewallOnResourceGroup 'modules/role-assignment-resource-group.bicep' = 
 
 module firewallOnPolicy 'modules/role-assignment-firewall-policy.bicep' = [
   for target in (firewallRoleScope == 'policy' ? firewallAssignmentScopes : []): {
-    name: 'fw-policy-${uniqueString(target, environmentName)}'
+    name: 'fw-policy-${uniqueString(target, resourceToken)}'
     scope: resourceGroup(split(target, '/')[2], split(target, '/')[4])
     params: {
       policyName: last(split(target, '/'))
@@ -336,7 +379,7 @@ module firewallOnPolicy 'modules/role-assignment-firewall-policy.bicep' = [
 
 module readerOnSubscription 'modules/role-assignment-subscription.bicep' = [
   for target in readerSubscriptionScopes: {
-    name: 'reader-sub-${uniqueString(target, environmentName)}'
+    name: 'reader-sub-${uniqueString(target, resourceToken)}'
     scope: subscription(split(target, '/')[2])
     params: {
       principalId: identity.outputs.principalId
@@ -348,7 +391,7 @@ module readerOnSubscription 'modules/role-assignment-subscription.bicep' = [
 
 module readerOnResourceGroup 'modules/role-assignment-resource-group.bicep' = [
   for target in readerResourceGroupScopes: {
-    name: 'reader-rg-${uniqueString(target, environmentName)}'
+    name: 'reader-rg-${uniqueString(target, resourceToken)}'
     scope: resourceGroup(split(target, '/')[2], split(target, '/')[4])
     params: {
       principalId: identity.outputs.principalId
@@ -373,8 +416,8 @@ output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsName
 output KEY_VAULT_NAME string = vault.outputs.name
 output WORKBOOK_ID string = workbook.outputs.id
-output EVENTGRID_SYSTEM_TOPIC_NAME string = empty(existingSystemTopicName) ? eventGrid.outputs.systemTopicName : existingSystemTopicName
-output EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP string = empty(existingSystemTopicName) ? rg.name : existingSystemTopicResourceGroup
+// Every system topic the postdeploy hook subscribes armEvents to, comma-separated resource IDs.
+output EVENTGRID_SYSTEM_TOPIC_IDS string = join(union(createdTopicIds, existingTopicIds), ',')
 output EVENTGRID_DEAD_LETTER_STORAGE_ID string = storage.outputs.id
 output EVENTGRID_DEAD_LETTER_CONTAINER string = storage.outputs.deadLetterContainerName
 output FIREWALL_POLICY_ROLE_ID string = firewallPolicyWriter.outputs.id

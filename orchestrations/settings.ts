@@ -108,6 +108,12 @@ const NCRONTAB = /^(\S+\s+){5}\S+$/;
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * A Key Vault reference as written in an app setting. App Service replaces it by the secret when it can
+ * read it; when it cannot (no access, wrong syntax, secret missing) the app gets this text unchanged.
+ */
+const isKeyVaultReference = (value: string) => value.trim().toLowerCase().startsWith("@microsoft.keyvault(");
+
 /** Reads and validates every setting; one GuardError("CONFIG_INVALID") lists every problem. */
 export function loadSettings(env: Env = process.env): AppSettings {
   const problems: string[] = [];
@@ -153,6 +159,12 @@ export function loadSettings(env: Env = process.env): AppSettings {
   if (signingKey === undefined) {
     problems.push(
       `${SETTING_NAMES.signingKey} is missing: approval links are signed with it (use 32 or more random characters).`,
+    );
+  } else if (isKeyVaultReference(signingKey)) {
+    // App Service passes a Key Vault reference it cannot resolve to the app as its own text, which is
+    // long enough to pass the length check and public: links would be signed with a guessable value.
+    problems.push(
+      `${SETTING_NAMES.signingKey} is an unresolved Key Vault reference (@Microsoft.KeyVault(...)): App Service could not read the secret and passed the reference text instead. Check that the app's identity (keyVaultReferenceIdentity) has Key Vault Secrets User on the secret and that the reference syntax is @Microsoft.KeyVault(SecretUri=https://<vault>/secrets/<name>) or @Microsoft.KeyVault(VaultName=<vault>;SecretName=<name>); the app's Environment variables blade shows the reference's status.`,
     );
   } else if (signingKey.length < 32) {
     problems.push(

@@ -1,7 +1,8 @@
-# azd postdeploy hook (Windows / PowerShell 7): subscribe the armEvents function to the subscription's
-# ARM events. Same steps as postdeploy.sh: wait for the Function App's Event Grid system key, fill
-# arm-events-subscription.json (event types, the data.operationName filter, retries, dead-lettering),
-# PUT the event subscription on the system topic, and wait until Event Grid has validated the webhook.
+# azd postdeploy hook (Windows / PowerShell 7): subscribe the armEvents function to the ARM events of every
+# subscription in scope. Same steps as postdeploy.sh: wait for the Function App's Event Grid system key,
+# fill arm-events-subscription.json (event types, the data.operationName filter, retries, dead-lettering),
+# and for each system topic of EVENTGRID_SYSTEM_TOPIC_IDS PUT the event subscription and wait until
+# Event Grid has validated the webhook.
 # Needs: az (logged in to the same tenant and cloud as azd). Idempotent.
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -16,8 +17,8 @@ $subscriptionId = Require 'AZURE_SUBSCRIPTION_ID'
 $resourceGroup = Require 'AZURE_RESOURCE_GROUP'
 $appName = Require 'AZURE_FUNCTION_APP_NAME'
 $hostName = Require 'AZURE_FUNCTION_APP_HOSTNAME'
-$topicName = Require 'EVENTGRID_SYSTEM_TOPIC_NAME'
-$topicResourceGroup = Require 'EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP'
+$topicIds = @((Require 'EVENTGRID_SYSTEM_TOPIC_IDS').Split(',') | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
+if ($topicIds.Count -eq 0) { throw 'postdeploy: EVENTGRID_SYSTEM_TOPIC_IDS names no topic.' }
 $deadLetterStorageId = Require 'EVENTGRID_DEAD_LETTER_STORAGE_ID'
 $deadLetterContainer = Require 'EVENTGRID_DEAD_LETTER_CONTAINER'
 $subscriptionName = if ($env:EVENTGRID_SUBSCRIPTION_NAME) { $env:EVENTGRID_SUBSCRIPTION_NAME } else { 'aksegressguardarmevents' }
@@ -50,25 +51,29 @@ $body = $body.Replace('__DEAD_LETTER_CONTAINER__', $deadLetterContainer)
 $bodyFile = New-TemporaryFile
 try {
   Set-Content -Path $bodyFile -Value $body -NoNewline -Encoding utf8
-  $url = "/subscriptions/$subscriptionId/resourceGroups/$topicResourceGroup/providers/Microsoft.EventGrid/systemTopics/$topicName/eventSubscriptions/$($subscriptionName)?api-version=$apiVersion"
-  Write-Host "postdeploy: creating or updating event subscription $subscriptionName on $topicName ..."
-  az rest --method put --url $url --body "@$bodyFile" --headers 'Content-Type=application/json' --output none
-  if ($LASTEXITCODE -ne 0) { throw "postdeploy: creating event subscription $subscriptionName failed." }
+  foreach ($topicId in $topicIds) {
+    $topicName = $topicId.Split('/')[-1]
+    $url = "$topicId/eventSubscriptions/$($subscriptionName)?api-version=$apiVersion"
+    Write-Host "postdeploy: creating or updating event subscription $subscriptionName on $topicName ($topicId) ..."
+    az rest --method put --url $url --body "@$bodyFile" --headers 'Content-Type=application/json' --output none
+    if ($LASTEXITCODE -ne 0) { throw "postdeploy: creating event subscription $subscriptionName on $topicId failed." }
+
+    # Event Grid validates the webhook (the Functions extension answers the handshake) before it succeeds.
+    for ($attempt = 1; ; $attempt++) {
+      $state = az rest --method get --url $url --query 'properties.provisioningState' --output tsv
+      if ($state -eq 'Succeeded') {
+        Write-Host "postdeploy: armEvents receives the ARM events of $topicName (subscription $subscriptionName)."
+        break
+      }
+      if ($state -in @('Failed', 'Canceled')) {
+        throw "postdeploy: event subscription $subscriptionName is $state; see the Activity log of $topicId."
+      }
+      if ($attempt -ge 30) { throw "postdeploy: event subscription $subscriptionName on $topicId still $state after 5 minutes." }
+      Start-Sleep -Seconds 10
+    }
+  }
 }
 finally {
   Remove-Item -Path $bodyFile -Force -ErrorAction SilentlyContinue
 }
-
-# Event Grid validates the webhook (the Functions extension answers the handshake) before it succeeds.
-for ($attempt = 1; ; $attempt++) {
-  $state = az rest --method get --url $url --query 'properties.provisioningState' --output tsv
-  if ($state -eq 'Succeeded') {
-    Write-Host "postdeploy: armEvents receives ARM events (subscription $subscriptionName)."
-    exit 0
-  }
-  if ($state -in @('Failed', 'Canceled')) {
-    throw "postdeploy: event subscription $subscriptionName is $state; see the Activity log of $topicName."
-  }
-  if ($attempt -ge 30) { throw "postdeploy: event subscription $subscriptionName still $state after 5 minutes." }
-  Start-Sleep -Seconds 10
-}
+Write-Host "postdeploy: armEvents is subscribed to $($topicIds.Count) system topic(s)."

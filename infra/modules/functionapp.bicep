@@ -11,7 +11,10 @@ param identityId string
 param identityClientId string
 param identityPrincipalId string
 
-param storageAccountName string
+@description('Blob, queue and table service URIs of the host storage account (its primaryEndpoints).')
+param storageBlobEndpoint string
+param storageQueueEndpoint string
+param storageTableEndpoint string
 @description('Blob container URL Flex Consumption deploys the package from.')
 param deploymentContainerUrl string
 param appInsightsConnectionString string
@@ -20,6 +23,8 @@ param signingKeySecretUri string
 
 param maximumInstanceCount int
 param instanceMemoryMB int
+@description('Always-ready instances of the durable group (orchestrator, entity and activity triggers); 0: none.')
+param durableAlwaysReadyInstances int
 
 @description('The app\'s own settings (see main.bicep parameters).')
 param guard object
@@ -94,6 +99,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: {
+        // Microsoft's guidance for Durable Functions on Flex Consumption: keep an instance of the durable
+        // group (orchestration, entity and activity triggers) always ready, so that work queued in the
+        // task hub is picked up without waiting for the scale controller to start an instance. Billed
+        // as always-ready baseline; durableAlwaysReadyInstances = 0 leaves it out.
+        alwaysReady: durableAlwaysReadyInstances > 0 ? [{ name: 'durable', instanceCount: durableAlwaysReadyInstances }] : []
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
@@ -110,7 +120,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       // Functions runtime: identity-based host storage (no keys), telemetry with the identity.
       // (Flex Consumption takes the runtime and version from functionAppConfig, not from
       // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION.)
-      AzureWebJobsStorage__accountName: storageAccountName
+      // The service URIs, from the account's primaryEndpoints, not AzureWebJobsStorage__accountName: the
+      // runtime expands an account name with the public cloud's suffix (core.windows.net), so that form
+      // works in the public cloud only. The Durable Functions task hub (host.json names no connection
+      // of its own: AzureWebJobsStorage) uses all three: blobs (leases, large messages), queues, tables.
+      AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+      AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+      AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identityClientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString

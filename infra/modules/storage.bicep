@@ -66,7 +66,12 @@ resource appDataRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
+// Endpoints as the storage account reports them, so the DNS suffix is the cloud's own (core.windows.net,
+// core.chinacloudapi.cn, core.usgovcloudapi.net): never built from the account name.
 output id string = storage.id
 output name string = storage.name
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tableEndpoint string = storage.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
 output deadLetterContainerName string = deadLetterContainerName

@@ -20,7 +20,9 @@ const CODE_READS = new Set<string>([...Object.values(SETTING_NAMES), ...HOST_SET
 const REQUIRED_IN_AZURE = [...CODE_READS].filter((name) => !LOCAL_ONLY.includes(name as never));
 /** The runtime's own: identity-based host storage, Application Insights with Entra auth, the identity. */
 const RUNTIME = new Set([
-  "AzureWebJobsStorage__accountName",
+  "AzureWebJobsStorage__blobServiceUri",
+  "AzureWebJobsStorage__queueServiceUri",
+  "AzureWebJobsStorage__tableServiceUri",
   "AzureWebJobsStorage__credential",
   "AzureWebJobsStorage__clientId",
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
@@ -81,6 +83,23 @@ describe("Function App settings (infra/modules/functionapp.bicep)", () => {
     expect(read("infra", "main.bicep")).toMatch(
       /@secure\(\)\s*\n(@[^\n]*\n)*param approvalSigningKey string/,
     );
+  });
+
+  it("the reference as written here, left unresolved by App Service, does not start the app", () => {
+    // App Service passes a reference it cannot resolve as its own text, long enough for a length check.
+    const value = (settings.get(SETTING_NAMES.signingKey) ?? "").replace(/^'|'$/g, "");
+    const unresolved = value.replace(
+      /\$\{\w+\}/,
+      "https://kv-aeg-abcdefghijklm.vault.azure.net/secrets/approval-signing-key",
+    );
+    expect(unresolved.length).toBeGreaterThanOrEqual(32);
+    expect(() =>
+      loadSettings({
+        AKS_EGRESS_FIREWALL_POLICIES: POLICY,
+        AKS_EGRESS_APPROVAL_SIGNING_KEY: unresolved,
+        AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+      }),
+    ).toThrow(/AKS_EGRESS_APPROVAL_SIGNING_KEY is an unresolved Key Vault reference/);
   });
 
   it("wires the identity so the app drops the events it caused itself", () => {

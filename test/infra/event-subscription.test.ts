@@ -89,11 +89,13 @@ describe("Event Grid subscription of the postdeploy hook", () => {
     expect(deadLetterWithResourceIdentity.deadLetterDestination.endpointType).toBe("StorageBlob");
     expect(eventDeliverySchema).toBe("EventGridSchema");
     expect(destination.endpointType).toBe("WebHook");
-    // The topic has that identity, with write access to the dead-letter container only.
+    // Each topic has that identity, with write access to the dead-letter container only.
     const eventgrid = read("infra", "modules", "eventgrid.bicep");
     expect(eventgrid).toMatch(/identity:\s*\{\s*type:\s*'SystemAssigned'/);
     expect(eventgrid).toMatch(/topicType:\s*'Microsoft\.Resources\.Subscriptions'/);
-    expect(eventgrid).toMatch(/scope:\s*storage::blobServices::deadLetter\b/);
+    const deadLetter = read("infra", "modules", "eventgrid-deadletter.bicep");
+    expect(deadLetter).toMatch(/scope:\s*storage::blobServices::deadLetter\b/);
+    expect(deadLetter).toMatch(/principalId:\s*systemTopicPrincipalId\b/);
   });
 
   it.each(HOOKS)("%s takes the filter from the shared body and fills every placeholder", (hook) => {
@@ -122,7 +124,8 @@ describe("Event Grid subscription of the postdeploy hook", () => {
 
   it("azure.yaml runs the hooks after deploy", () => {
     const yaml = read("azure.yaml");
-    expect(yaml).toMatch(/^hooks:\n {2}postdeploy:/m);
+    // A project-level hook: under the top-level hooks:, not a service's.
+    expect(yaml.slice(yaml.search(/^hooks:$/m))).toMatch(/^ {2}postdeploy:$/m);
     expect(yaml).toContain("run: ./infra/hooks/postdeploy.sh");
     expect(yaml).toContain("run: ./infra/hooks/postdeploy.ps1");
     for (const hook of HOOKS) expect(fs.existsSync(path.join(ROOT, hook))).toBe(true);
@@ -137,8 +140,11 @@ describe("postdeploy.sh against a stand-in az", () => {
     AZURE_RESOURCE_GROUP: "rg-guard",
     AZURE_FUNCTION_APP_NAME: "func-aeg-x",
     AZURE_FUNCTION_APP_HOSTNAME: "func-aeg-x.azurewebsites.net",
-    EVENTGRID_SYSTEM_TOPIC_NAME: "evgt-aeg-x",
-    EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP: "rg-events",
+    // Two subscriptions in scope: the deployment's own and a clusters' one, each with its topic.
+    EVENTGRID_SYSTEM_TOPIC_IDS: [
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-guard/providers/Microsoft.EventGrid/systemTopics/evgt-aeg-x",
+      " /subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/evgt-other",
+    ].join(","),
     EVENTGRID_DEAD_LETTER_STORAGE_ID:
       "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-guard/providers/Microsoft.Storage/storageAccounts/stx",
     EVENTGRID_DEAD_LETTER_CONTAINER: "eventgrid-deadletter",
@@ -147,7 +153,6 @@ describe("postdeploy.sh against a stand-in az", () => {
   function runHook() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postdeploy-"));
     const log = path.join(dir, "az.log");
-    const sent = path.join(dir, "body.json");
     // The stand-in answers what the hook asks and keeps the body it PUTs.
     fs.writeFileSync(
       path.join(dir, "az"),
@@ -157,7 +162,8 @@ case "$*" in
   "account show"*) exit 0 ;;
   "functionapp keys list"*) printf '%s\\n' "$FAKE_KEY" ;;
   "rest --method put"*)
-    for a in "$@"; do case "$a" in @*) cp "\${a#@}" "${sent}"; printf '%s' "\${a#@}" > "${dir}/body-path" ;; esac; done ;;
+    n=$(ls "${dir}" | grep -c '^body-[0-9]' || true)
+    for a in "$@"; do case "$a" in @*) cp "\${a#@}" "${dir}/body-$n.json"; printf '%s' "\${a#@}" > "${dir}/body-path" ;; esac; done ;;
   "rest --method get"*) echo Succeeded ;;
   *) echo "unexpected: $*" >&2; exit 3 ;;
 esac
@@ -168,29 +174,41 @@ esac
       env: { ...process.env, ...env, FAKE_KEY: key, PATH: `${dir}:${process.env.PATH}` },
       encoding: "utf8",
     });
-    return { result, log: fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", sent, dir };
+    const bodies = fs
+      .readdirSync(dir)
+      .filter((f) => /^body-\d+\.json$/.test(f))
+      .sort()
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as SubscriptionBody);
+    return { result, log: fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", bodies, dir };
   }
 
   it("PUTs the subscription with the escaped key, the code's filter and the dead-letter container", () => {
-    const { result, log, sent, dir } = runHook();
+    const { result, log, bodies, dir } = runHook();
     try {
       expect(result.stderr).toBe("");
       expect(result.status).toBe(0);
-      const body = JSON.parse(fs.readFileSync(sent, "utf8")) as SubscriptionBody;
-      expect(body.properties.destination.properties.endpointUrl).toBe(
-        `https://${env.AZURE_FUNCTION_APP_HOSTNAME}/runtime/webhooks/eventgrid?functionName=armEvents&code=${encodeURIComponent(key)}`,
-      );
-      expect(filterProblems(body)).toEqual([]);
-      expect(body.properties.deadLetterWithResourceIdentity.deadLetterDestination.properties).toEqual({
-        resourceId: env.EVENTGRID_DEAD_LETTER_STORAGE_ID,
-        blobContainerName: env.EVENTGRID_DEAD_LETTER_CONTAINER,
-      });
+      // One event subscription per system topic, the same body for each.
+      const topics = env.EVENTGRID_SYSTEM_TOPIC_IDS.split(",").map((t) => t.trim());
+      expect(bodies).toHaveLength(topics.length);
+      for (const body of bodies) {
+        expect(body.properties.destination.properties.endpointUrl).toBe(
+          `https://${env.AZURE_FUNCTION_APP_HOSTNAME}/runtime/webhooks/eventgrid?functionName=armEvents&code=${encodeURIComponent(key)}`,
+        );
+        expect(filterProblems(body)).toEqual([]);
+        expect(body.properties.deadLetterWithResourceIdentity.deadLetterDestination.properties).toEqual({
+          resourceId: env.EVENTGRID_DEAD_LETTER_STORAGE_ID,
+          blobContainerName: env.EVENTGRID_DEAD_LETTER_CONTAINER,
+        });
+      }
       expect(log).toContain(
         `functionapp keys list --subscription ${env.AZURE_SUBSCRIPTION_ID} --resource-group ${env.AZURE_RESOURCE_GROUP} --name ${env.AZURE_FUNCTION_APP_NAME}`,
       );
-      expect(log).toContain(
-        `--url /subscriptions/${env.AZURE_SUBSCRIPTION_ID}/resourceGroups/${env.EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP}/providers/Microsoft.EventGrid/systemTopics/${env.EVENTGRID_SYSTEM_TOPIC_NAME}/eventSubscriptions/`,
-      );
+      for (const topic of topics) {
+        const url = `${topic}/eventSubscriptions/aksegressguardarmevents?api-version=2022-06-15`;
+        expect(log).toContain(`rest --method put --url ${url} `);
+        expect(log).toContain(`rest --method get --url ${url} `);
+      }
+      expect(result.stdout).toContain(`subscribed to ${topics.length} system topic(s)`);
       // The key never reaches the output, and the filled body does not outlive the hook.
       expect(result.stdout).not.toContain("k3y");
       const filled = fs.readFileSync(path.join(dir, "body-path"), "utf8");

@@ -128,18 +128,62 @@ export interface ModuleUse {
   symbol: string;
   path: string;
   params: Set<string>;
+  /** Each parameter's value, as Bicep source text. */
+  paramValues: Map<string, string>;
+  /** The `name:` and `scope:` of the module deployment, as Bicep source text ("" when absent). */
+  name: string;
+  scope: string;
+  /** `[for <loopVariable> in <loopSource>: {...}]`: the loop's variable and collection, if any. */
+  loopVariable?: string;
+  loopSource?: string;
+  /** `= if (<condition>) {...}`: the condition, if any. */
+  condition?: string;
 }
 
 /** `module x 'path' = ...{ params: {...} }` declarations of a Bicep file. */
 export function moduleUses(file: BicepFile): ModuleUse[] {
   const uses: ModuleUse[] = [];
   for (const m of file.text.matchAll(/^module\s+(\w+)\s+'([^']+)'\s*=/gm)) {
-    const body = block(file.text, (m.index ?? 0) + m[0].length);
+    const after = (m.index ?? 0) + m[0].length;
+    const body = block(file.text, after);
     const paramsAt = body.search(/^\s*params\s*:/m);
-    const params = paramsAt < 0 ? new Set<string>() : new Set(topLevelEntries(block(body, paramsAt)).keys());
-    uses.push({ symbol: m[1] as string, path: m[2] as string, params });
+    const paramValues = paramsAt < 0 ? new Map<string, string>() : topLevelEntries(block(body, paramsAt));
+    const head = file.text.slice(after, file.text.indexOf("{", after));
+    const loop = /^\s*\[\s*for\s+\(?\s*(\w+)[^)]*?\)?\s+in\s+(.+?)\s*:\s*$/s.exec(head);
+    const condition = /^\s*if\s*\((.*)\)\s*$/s.exec(head);
+    const entries = topLevelEntries(body);
+    uses.push({
+      symbol: m[1] as string,
+      path: m[2] as string,
+      params: new Set(paramValues.keys()),
+      paramValues,
+      name: entries.get("name") ?? "",
+      scope: entries.get("scope") ?? "",
+      ...(loop ? { loopVariable: loop[1] as string, loopSource: loop[2] as string } : {}),
+      ...(condition ? { condition: condition[1] as string } : {}),
+    });
   }
   return uses;
+}
+
+/** `var name = <expression>` of a Bicep file (one line), or undefined. */
+export function bicepVar(file: BicepFile, name: string): string | undefined {
+  return new RegExp(`^var ${name}\\s*=\\s*(.*?)\\s*$`, "m").exec(file.text)?.[1];
+}
+
+/** `output name type = <expression>` of a Bicep file (one line), or undefined. */
+export function bicepOutput(file: BicepFile, name: string): string | undefined {
+  return new RegExp(`^output ${name}\\s+\\w+\\s*=\\s*(.*?)\\s*$`, "m").exec(file.text)?.[1];
+}
+
+/** The decorators written above `param name` (the `@...` lines right before it), and its declaration. */
+export function bicepParam(file: BicepFile, name: string): { decorators: string; declaration: string } {
+  const lines = file.text.split("\n");
+  const at = lines.findIndex((l) => new RegExp(`^param ${name}\\b`).test(l));
+  if (at < 0) throw new Error(`${file.file}: no param ${name}`);
+  let start = at;
+  while (start > 0 && (lines[start - 1] ?? "").startsWith("@")) start--;
+  return { decorators: lines.slice(start, at).join("\n"), declaration: lines[at] as string };
 }
 
 /** The Function App's app settings: the `config 'appsettings'` resource in modules/functionapp.bicep. */

@@ -122,16 +122,17 @@ describe("Bicep consistency", () => {
   it("gives azd and the hook the outputs they read", () => {
     const main = bicepFile(path.join("infra", "main.bicep"));
     const hookVars = new Set(
-      ["postdeploy.sh", "postdeploy.ps1"].flatMap((h) =>
+      ["postdeploy.sh", "postdeploy.ps1", "preprovision.sh", "preprovision.ps1"].flatMap((h) =>
         [...read("infra", "hooks", h).matchAll(/\b(AZURE_[A-Z_]+|EVENTGRID_[A-Z_]+)\b/g)].map(
           (m) => m[1] as string,
         ),
       ),
     );
     // Set by azd itself, or optional overrides.
-    for (const own of ["AZURE_SUBSCRIPTION_ID", "EVENTGRID_SUBSCRIPTION_NAME"]) hookVars.delete(own);
+    for (const own of ["AZURE_SUBSCRIPTION_ID", "AZURE_LOCATION", "EVENTGRID_SUBSCRIPTION_NAME"])
+      hookVars.delete(own);
     expect([...hookVars].filter((v) => !main.outputs.has(v))).toEqual([]);
-    for (const output of ["AZURE_FUNCTION_APP_NAME", "AZURE_RESOURCE_GROUP", "EVENTGRID_SYSTEM_TOPIC_NAME"])
+    for (const output of ["AZURE_FUNCTION_APP_NAME", "AZURE_RESOURCE_GROUP", "EVENTGRID_SYSTEM_TOPIC_IDS"])
       expect(main.outputs.has(output)).toBe(true);
     expect(main.outputs.has("MANAGED_IDENTITY_CLIENT_ID")).toBe(true);
     expect(main.outputs.has("APPLICATION_INSIGHTS_NAME")).toBe(true);

@@ -132,6 +132,49 @@ describe("settings", () => {
   });
 });
 
+describe("the approval signing key", () => {
+  // What App Service passes when it cannot resolve the reference infra sets: the reference's own text.
+  const reference =
+    "@Microsoft.KeyVault(SecretUri=https://kv-aeg-abcdefghijklm.vault.azure.net/secrets/approval-signing-key)";
+
+  it("rejects an unresolved Key Vault reference, though it is long enough", () => {
+    expect(reference.length).toBeGreaterThanOrEqual(32);
+    expect(problems({ ...minimal, AKS_EGRESS_APPROVAL_SIGNING_KEY: reference })).toEqual([
+      expect.stringMatching(/^AKS_EGRESS_APPROVAL_SIGNING_KEY is an unresolved Key Vault reference/),
+    ]);
+  });
+
+  it("says what to check: the identity's Key Vault Secrets User role and the reference syntax", () => {
+    const [message] = problems({ ...minimal, AKS_EGRESS_APPROVAL_SIGNING_KEY: reference });
+    expect(message).toContain("Key Vault Secrets User");
+    expect(message).toContain("@Microsoft.KeyVault(SecretUri=");
+    expect(message).toContain("@Microsoft.KeyVault(VaultName=");
+    // The setting's value is not repeated.
+    expect(message).not.toContain("kv-aeg-abcdefghijklm");
+  });
+
+  it.each([
+    ["any case", "@microsoft.KEYVAULT(SecretUri=https://kv.vault.azure.net/secrets/s/0123456789abcdef)"],
+    ["surrounding blanks", `  ${reference}\n`],
+    [
+      "the VaultName form",
+      "@Microsoft.KeyVault(VaultName=kv-aeg-abcdefghijklm;SecretName=approval-signing-key)",
+    ],
+    ["a short one", "@Microsoft.KeyVault(x)"],
+  ])("recognises the reference in %s", (_, value) => {
+    expect(problems({ ...minimal, AKS_EGRESS_APPROVAL_SIGNING_KEY: value })).toEqual([
+      expect.stringMatching(/unresolved Key Vault reference/),
+    ]);
+  });
+
+  it("accepts a resolved secret, even one that mentions Key Vault", () => {
+    const secret = "vF3q9Lw0Zk2xR7bN4tY8uJ6mC1pS5dH0";
+    expect(loadSettings({ ...minimal, AKS_EGRESS_APPROVAL_SIGNING_KEY: secret }).signingKey).toBe(secret);
+    const mentions = `x${reference}`;
+    expect(loadSettings({ ...minimal, AKS_EGRESS_APPROVAL_SIGNING_KEY: mentions }).signingKey).toBe(mentions);
+  });
+});
+
 describe("boolean settings", () => {
   it("accept any case", () => {
     const settings = loadSettings({

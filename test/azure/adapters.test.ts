@@ -11,7 +11,7 @@ import {
   staticTokenCredential,
 } from "../../local/arm-emulator";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
-import { POLICY_ID, SMALL_ESTATE, SUBSCRIPTION } from "../local/arm-emulator-helpers";
+import { emulatorConnection, POLICY_ID, SMALL_ESTATE, SUBSCRIPTION } from "../local/arm-emulator-helpers";
 
 const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-aks-weu/providers/Microsoft.ContainerService/managedClusters/aks-weu-prod`;
 const GROUP = "aks-egress-guard";
@@ -32,14 +32,7 @@ let connection: ArmConnection;
 
 beforeAll(async () => {
   emulator = await startArmEmulator({ seedFile: SMALL_ESTATE, lroDelayMs: 20 });
-  connection = {
-    cloud: "AzureCloud",
-    credential: staticTokenCredential(),
-    endpoint: emulator.endpoint,
-    caCertPem: emulator.caCertPem,
-    pollIntervalMs: 10,
-    retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20 },
-  };
+  connection = emulatorConnection(emulator);
 });
 afterAll(async () => emulator.close());
 beforeEach(() => emulator.reset());

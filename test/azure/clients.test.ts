@@ -4,9 +4,10 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ArmConnection, containerClient, networkClient } from "../../azure/clients";
 import { writeManagedGroup } from "../../azure/firewall";
-import { type ArmEmulator, startArmEmulator, staticTokenCredential } from "../../local/arm-emulator";
+import { type ArmEmulator, startArmEmulator } from "../../local/arm-emulator";
 import {
   AKS_RG,
+  emulatorConnection,
   managedGroupBody,
   NETWORK_RG,
   POLICY,
@@ -24,17 +25,7 @@ beforeAll(async () => {
 beforeEach(() => emulator.reset());
 afterAll(async () => emulator.close());
 
-function connect(extra: Partial<ArmConnection> = {}): ArmConnection {
-  return {
-    cloud: "AzureCloud",
-    credential: staticTokenCredential(),
-    endpoint: emulator.endpoint,
-    caCertPem: emulator.caCertPem,
-    pollIntervalMs: 10,
-    retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20 },
-    ...extra,
-  };
-}
+const connect = (extra: Partial<ArmConnection> = {}): ArmConnection => emulatorConnection(emulator, extra);
 
 const settle = <T>(promise: Promise<T>) =>
   promise.then(

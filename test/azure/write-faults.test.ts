@@ -14,14 +14,10 @@ import {
 import { groupContentHash, planHash } from "../../drift/plan";
 import type { RuleCollectionGroup } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
-import {
-  type ArmEmulator,
-  type FaultSpec,
-  startArmEmulator,
-  staticTokenCredential,
-} from "../../local/arm-emulator";
+import { type ArmEmulator, type FaultSpec, startArmEmulator } from "../../local/arm-emulator";
 import {
   clientsFor,
+  emulatorConnection,
   FAST_POLL,
   managedGroupBody,
   NETWORK_RG,
@@ -49,17 +45,8 @@ const target: RuleCollectionGroup = {
   ...(managedGroupBody(500, "packages.microsoft.com") as Omit<RuleCollectionGroup, "name">),
 };
 
-function newConnection(): ArmConnection {
-  // A fresh connection per test: clients are cached per connection object.
-  return {
-    cloud: "AzureCloud",
-    credential: staticTokenCredential(),
-    endpoint: emulator.endpoint,
-    caCertPem: emulator.caCertPem,
-    pollIntervalMs: 10,
-    retryOptions: { retryDelayInMs: 5, maxRetryDelayInMs: 20 },
-  };
-}
+// A fresh connection per test: clients are cached per connection object.
+const newConnection = (): ArmConnection => emulatorConnection(emulator);
 
 beforeEach(async () => {
   emulator.reset();

@@ -4,6 +4,7 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { NetworkManagementClient } from "@azure/arm-network";
+import type { ArmConnection } from "../../azure/clients";
 import { type ArmEmulator, staticTokenCredential } from "../../local/arm-emulator";
 
 export const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
@@ -111,5 +112,21 @@ export function managedGroupBody(priority = 500, fqdn = "mcr.microsoft.com") {
         ],
       },
     ],
+  };
+}
+
+/**
+ * An ArmConnection (as the app's adapters take it) to the emulator, polling and retrying fast. A new
+ * object each call: the adapters cache SDK clients per connection object.
+ */
+export function emulatorConnection(emulator: ArmEmulator, extra: Partial<ArmConnection> = {}): ArmConnection {
+  return {
+    cloud: "AzureCloud",
+    credential: staticTokenCredential(),
+    endpoint: emulator.endpoint,
+    caCertPem: emulator.caCertPem,
+    pollIntervalMs: 10,
+    retryOptions: FAST_RETRIES,
+    ...extra,
   };
 }

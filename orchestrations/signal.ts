@@ -31,18 +31,20 @@ export async function signalPolicy(
   // A terminated or failed instance's last input still holds the removal budget's records: a restart
   // must not reset what was removed without approval (only purging the instance loses them).
   const previous = status?.input as Partial<ReconcilerInput> | undefined;
+  // The reason always travels as an event, never in the start's input: on Azure Storage two
+  // simultaneous starts can both "succeed" while the second one's input is discarded, but events
+  // raised to the instance all arrive.
   const input: ReconcilerInput = {
     policyId,
     pass: 1,
-    pending: [reason],
+    pending: [],
     settings: reconcilerSettingsFrom(appSettings()),
     ...(Array.isArray(previous?.removals) ? { removals: previous.removals } : {}),
   };
   try {
     await client.startNew(RECONCILER, { instanceId, input });
-    return "started";
   } catch (error) {
-    // Another trigger started it between our read and our start: hand the reason to that one.
+    // Another trigger started it between our read and our start (409): hand the reason to that one.
     const again = await statusOf(client, instanceId);
     if (again !== undefined && ALIVE.has(String(again.runtimeStatus))) {
       await client.raiseEvent(instanceId, EVENT_CHANGED, reason);
@@ -50,4 +52,6 @@ export async function signalPolicy(
     }
     throw error;
   }
+  await client.raiseEvent(instanceId, EVENT_CHANGED, reason);
+  return "started";
 }

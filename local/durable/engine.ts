@@ -13,10 +13,22 @@
 // oldest first; `idle()` resolves when nothing is runnable right now (timers in the future do not
 // count). Every change is persisted before the next work item, so a restarted engine neither loses a
 // wait nor runs a completed activity again.
+//
+// Where an app depends on it, the engine behaves like the Durable extension on Azure Storage rather
+// than like an ideal engine (`DurableBehaviourOptions`, ./README.md): a custom status over 16 KB fails
+// the instance, it advertises replay schema V4 with Azure Storage's timer limits (long timers are
+// split by the extension's loop, ./replay.ts); as options, two simultaneous starts of one instance
+// id both succeed and the later one's input is dropped, activities run twice (at least once), and
+// the messages of one episode are reordered.
 import { randomUUID } from "node:crypto";
 import { errorMessage, type HostLogger, hostNotice } from "../functions-host/logger";
 import { EventType, type HistoryEvent, history, historyForStatus, OrchestrationStatus } from "./history";
-import { replayActions } from "./replay";
+import {
+  AZURE_STORAGE_MAXIMUM_TIMER_MS,
+  AZURE_STORAGE_TIMER_INTERVAL_MS,
+  ReplaySchema,
+  replayActions,
+} from "./replay";
 import {
   type ActivityWork,
   type InboxMessage,
@@ -44,14 +56,153 @@ export interface DurableFunctionRunner {
   runActivity(name: string, input: unknown, meta: { instanceId: string }): Promise<ActivityOutcome>;
 }
 
+/**
+ * How closely the engine follows the Durable extension on Azure Storage (./README.md). The defaults
+ * are the extension's behaviour; the options make it stricter still (at-least-once activities,
+ * reordered batches) or, for experiments, more lenient.
+ */
+export interface DurableBehaviourOptions {
+  /**
+   * Custom status limit: the extension serialises the status to JSON and fails the orchestration
+   * when its UTF-16 size in whole KB (bytes / 1024, truncated) exceeds this. Default 16; null: none.
+   */
+  customStatusLimitKB?: number | null;
+  /**
+   * The replay schema the engine advertises to durable-functions: "V4" (default) is what current
+   * extensions advertise (`upperSchemaVersion` V2 plus `upperSchemaVersionNew` V4); "V3" behaves the
+   * same here (long timers split by the SDK and the extension); "V2" fails timers over the maximum.
+   */
+  replaySchema?: "V2" | "V3" | "V4";
+  /** The provider's maximum timer length (`maximumShortTimerDuration`), ms. Default 6 days. */
+  maximumShortTimerMs?: number;
+  /** The length of a long timer's parts (`longRunningTimerIntervalDuration`), ms. Default 3 days. */
+  longRunningTimerIntervalMs?: number;
+  /**
+   * Starts through the HTTP API (what DurableClient.startNew calls): "racy" is Azure Storage's
+   * behaviour: the start checks for a running instance, then writes `startRaceWindowMs` later, so two
+   * starts of one instance id at the same time both succeed and the later one's input is dropped;
+   * "atomic" checks and writes at once, so the later start gets 409. "racy" is the default: the app
+   * sends every reason as an event, never in a start's input, so a dropped start loses nothing.
+   */
+  starts?: "racy" | "atomic";
+  /** The time between a racy start's check and its write (the storage round trips). Default 50 ms. */
+  startRaceWindowMs?: number;
+  /**
+   * "once" (default); "rerun": every activity runs a second time and only the second outcome reaches
+   * the orchestrator (a worker lost the first before sending it); "duplicate": every activity runs a
+   * second time and both outcomes reach it (a lock expired after the first was sent).
+   */
+  activityDelivery?: "once" | "rerun" | "duplicate";
+  /**
+   * The order of the messages one episode takes (ExecutionStarted always first): "arrival"
+   * (default), "reverse", or "shuffle" (seeded by `batchOrderSeed`, default 1).
+   */
+  batchOrder?: "arrival" | "reverse" | "shuffle";
+  batchOrderSeed?: number;
+}
+
+export type DurableBehaviour = Required<DurableBehaviourOptions>;
+
+export const DEFAULT_BEHAVIOUR: DurableBehaviour = {
+  customStatusLimitKB: 16,
+  replaySchema: "V4",
+  maximumShortTimerMs: AZURE_STORAGE_MAXIMUM_TIMER_MS,
+  longRunningTimerIntervalMs: AZURE_STORAGE_TIMER_INTERVAL_MS,
+  starts: "racy",
+  startRaceWindowMs: 50,
+  activityDelivery: "once",
+  batchOrder: "arrival",
+  batchOrderSeed: 1,
+};
+
+/** The options with their defaults, checked. */
+export function durableBehaviour(options: DurableBehaviourOptions = {}): DurableBehaviour {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const behaviour = { ...DEFAULT_BEHAVIOUR, ...defined } as DurableBehaviour;
+  const oneOf = (name: keyof DurableBehaviour, allowed: readonly unknown[]) => {
+    if (!allowed.includes(behaviour[name])) {
+      throw new RangeError(
+        `Durable engine option ${name} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")} (got ${JSON.stringify(behaviour[name])}).`,
+      );
+    }
+  };
+  oneOf("replaySchema", ["V2", "V3", "V4"]);
+  oneOf("starts", ["racy", "atomic"]);
+  oneOf("activityDelivery", ["once", "rerun", "duplicate"]);
+  oneOf("batchOrder", ["arrival", "reverse", "shuffle"]);
+  if (!Number.isInteger(behaviour.batchOrderSeed)) {
+    throw new RangeError("Durable engine option batchOrderSeed must be an integer.");
+  }
+  const positive = (name: keyof DurableBehaviour, value: number) => {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`Durable engine option ${name} must be a positive number (got ${value}).`);
+    }
+  };
+  positive("maximumShortTimerMs", behaviour.maximumShortTimerMs);
+  positive("longRunningTimerIntervalMs", behaviour.longRunningTimerIntervalMs);
+  if (behaviour.longRunningTimerIntervalMs > behaviour.maximumShortTimerMs) {
+    throw new RangeError(
+      "Durable engine option longRunningTimerIntervalMs must not exceed maximumShortTimerMs.",
+    );
+  }
+  if (behaviour.customStatusLimitKB !== null) positive("customStatusLimitKB", behaviour.customStatusLimitKB);
+  if (!Number.isFinite(behaviour.startRaceWindowMs) || behaviour.startRaceWindowMs < 0) {
+    throw new RangeError("Durable engine option startRaceWindowMs must be a number of milliseconds >= 0.");
+  }
+  return behaviour;
+}
+
 export interface DurableEngineOptions {
   stateDir: string;
   runner: DurableFunctionRunner;
   logger: HostLogger;
+  behaviour?: DurableBehaviourOptions;
 }
 
-/** Replay schema V2 (durable-functions' ReplaySchema.V2 = 1): see ./replay.ts. */
-export const UPPER_SCHEMA_VERSION = 1;
+/**
+ * What the extension advertises in `upperSchemaVersion` (durable-functions' ReplaySchema.V2 = 1);
+ * schemas above V2 go in `upperSchemaVersionNew` (see `DurableBehaviourOptions.replaySchema`).
+ */
+export const UPPER_SCHEMA_VERSION = ReplaySchema.V2;
+
+/** A .NET TimeSpan in its "c" format ([d.]hh:mm:ss[.fffffff]), as the extension serialises them. */
+export function timeSpanText(ms: number): string {
+  const whole = Math.floor(ms);
+  const days = Math.floor(whole / 86_400_000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const hours = Math.floor(whole / 3_600_000) % 24;
+  const minutes = Math.floor(whole / 60_000) % 60;
+  const seconds = Math.floor(whole / 1000) % 60;
+  const fraction = whole % 1000;
+  return (
+    `${days > 0 ? `${days}.` : ""}${pad(hours)}:${pad(minutes)}:${pad(seconds)}` +
+    (fraction > 0 ? `.${String(fraction).padStart(3, "0")}0000` : "")
+  );
+}
+
+/**
+ * The extension's check of a custom status (MessagePayloadDataConverter.Serialize with a limit): the
+ * error message when its JSON text is too large, else undefined. A JavaScript string's length is its
+ * UTF-16 code units, 2 bytes each (Encoding.Unicode).
+ */
+export function customStatusTooLarge(jsonText: string, limitKB: number | null): string | undefined {
+  if (limitKB === null) return undefined;
+  const sizeKB = Math.floor((jsonText.length * 2) / 1024);
+  if (sizeKB <= limitKB) return undefined;
+  return `The UTF-16 size of the JSON-serialized payload must not exceed ${limitKB.toLocaleString("en-US")} KB. The current payload size is ${sizeKB.toLocaleString("en-US")} KB.`;
+}
+
+/** A small seeded generator (mulberry32) for reproducible shuffles. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
 const OUT_OF_PROC_DATA_LABEL = "\n\n$OutOfProcData$:";
 
 export type StartResult =
@@ -142,11 +293,22 @@ export class DurableEngine {
   #started = false;
   #idleWaiters: (() => void)[] = [];
   #changeWaiters: (() => void)[] = [];
+  readonly #behaviour: DurableBehaviour;
+  readonly #random: () => number;
+  /** Racy starts between their check and their write (close() waits for them). */
+  readonly #startsInFlight = new Set<Promise<unknown>>();
 
   constructor(options: DurableEngineOptions) {
+    this.#behaviour = durableBehaviour(options.behaviour);
     this.#store = new InstanceStore(options.stateDir);
     this.#runner = options.runner;
     this.#logger = options.logger;
+    this.#random = seededRandom(this.#behaviour.batchOrderSeed);
+  }
+
+  /** The behaviour in effect (the options with their defaults). */
+  get behaviour(): DurableBehaviour {
+    return { ...this.#behaviour };
   }
 
   /** Loads the persisted task hub and starts working through it. */
@@ -166,6 +328,7 @@ export class DurableEngine {
 
   /** Stops after the work item in progress and writes everything down. */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.#startsInFlight]);
     this.#closing = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -177,7 +340,52 @@ export class DurableEngine {
 
   // ---- client operations (the Durable extension's HTTP API and DurableClient use these) ----
 
+  /** Starts an instance, checking for a running one and writing at once (atomic). */
   startNew(functionName: string, instanceId: string | undefined, input: string | null): StartResult {
+    const checked = this.#checkStart(functionName, instanceId);
+    if (checked.kind !== "ok") return checked;
+    return this.#writeStart(checked.name, checked.id, input);
+  }
+
+  /**
+   * Starts an instance as the extension does on Azure Storage (CreateTaskOrchestrationAsync): read
+   * the instance's status, refuse (409) if it is running, then send the start message and write the
+   * status, which takes `startRaceWindowMs`. A start that another start overtook in that window
+   * still "succeeds", but its ExecutionStarted message is discarded as a duplicate (its input never
+   * reaches the orchestrator). With `starts: "atomic"`, as `startNew`.
+   */
+  async startNewAsync(
+    functionName: string,
+    instanceId: string | undefined,
+    input: string | null,
+  ): Promise<StartResult> {
+    if (this.#behaviour.starts === "atomic") return this.startNew(functionName, instanceId, input);
+    const checked = this.#checkStart(functionName, instanceId);
+    if (checked.kind !== "ok") return checked;
+    const seen = this.#instances.get(checked.id);
+    const wait = new Promise<void>((resolve) => setTimeout(resolve, this.#behaviour.startRaceWindowMs));
+    this.#startsInFlight.add(wait);
+    try {
+      await wait;
+    } finally {
+      this.#startsInFlight.delete(wait);
+    }
+    const now = this.#instances.get(checked.id);
+    if (now !== undefined && now !== seen && isRunning(now.runtimeStatus)) {
+      hostNotice(this.#logger, "warning", "Durable start dropped: the instance was started concurrently", {
+        instanceId: checked.id,
+        functionName: checked.name,
+        runtimeStatus: now.runtimeStatus,
+      });
+      return { kind: "started", instanceId: checked.id };
+    }
+    return this.#writeStart(checked.name, checked.id, input);
+  }
+
+  #checkStart(
+    functionName: string,
+    instanceId: string | undefined,
+  ): { kind: "ok"; name: string; id: string } | Exclude<StartResult, { kind: "started" }> {
     const name = this.#runner.resolveOrchestrator(functionName);
     if (name === undefined) {
       return {
@@ -188,6 +396,17 @@ export class DurableEngine {
     const id = instanceId === undefined || instanceId === "" ? randomUUID().replaceAll("-", "") : instanceId;
     const invalid = invalidInstanceId(id);
     if (invalid !== undefined) return { kind: "badRequest", message: invalid };
+    const existing = this.#instances.get(id);
+    if (existing !== undefined && isRunning(existing.runtimeStatus)) {
+      return {
+        kind: "conflict",
+        message: `An Orchestration instance with the status ${existing.runtimeStatus} already exists.`,
+      };
+    }
+    return { kind: "ok", name, id };
+  }
+
+  #writeStart(name: string, id: string, input: string | null): StartResult {
     const existing = this.#instances.get(id);
     if (existing !== undefined && isRunning(existing.runtimeStatus)) {
       return {
@@ -438,7 +657,20 @@ export class DurableEngine {
     const outcome = await this.#runner.runActivity(work.name, input, { instanceId: record.instanceId });
     record.activities = record.activities.filter((w) => w !== work);
     const current = this.#instances.get(record.instanceId);
-    if (current === record && record.executionId === work.executionId && isRunning(record.runtimeStatus)) {
+    // At least once: the work item comes back once (queued behind what is already waiting). With
+    // "rerun" the first outcome is lost, with "duplicate" both are delivered.
+    const delivery = this.#behaviour.activityDelivery;
+    const redeliver = delivery !== "once" && work.redelivered !== true;
+    if (redeliver && current === record) {
+      record.activities.push({ ...work, seq: ++this.#seq, redelivered: true });
+    }
+    const deliver = !(redeliver && delivery === "rerun");
+    if (
+      deliver &&
+      current === record &&
+      record.executionId === work.executionId &&
+      isRunning(record.runtimeStatus)
+    ) {
       record.inbox.push(
         outcome.ok
           ? {
@@ -461,8 +693,25 @@ export class DurableEngine {
     if (current === record) this.#save(record);
   }
 
+  /** The messages of one episode in the order the orchestrator sees them (`batchOrder`). */
+  #ordered(messages: readonly InboxMessage[]): InboxMessage[] {
+    const order = this.#behaviour.batchOrder;
+    if (order === "arrival") return [...messages];
+    const reordered: InboxMessage[] = messages.filter((m) => m.type !== "ExecutionStarted");
+    if (order === "reverse") reordered.reverse();
+    else {
+      for (let i = reordered.length - 1; i > 0; i--) {
+        const j = Math.floor(this.#random() * (i + 1));
+        const swap = reordered[i] as InboxMessage;
+        reordered[i] = reordered[j] as InboxMessage;
+        reordered[j] = swap;
+      }
+    }
+    return [...messages.filter((m) => m.type === "ExecutionStarted"), ...reordered];
+  }
+
   async #runEpisode(record: InstanceRecord): Promise<void> {
-    const messages = [...record.inbox];
+    const messages = this.#ordered(record.inbox);
     const consumed = new Set(messages.map((m) => m.seq));
     const dropConsumed = () => {
       record.inbox = record.inbox.filter((m) => !consumed.has(m.seq));
@@ -499,16 +748,20 @@ export class DurableEngine {
     const newEvents = [history.orchestratorStarted(now), ...fresh];
     const past = record.history.map((event) => ({ ...event, IsPlayed: true }));
     const fullHistory = [...past, ...newEvents];
+    const schema = ReplaySchema[this.#behaviour.replaySchema];
     const trigger: Record<string, unknown> = {
       history: fullHistory,
       input: parseStored(record.input),
       instanceId: record.instanceId,
       isReplaying: past.length > 0,
       parentInstanceId: null,
+      // As the extension (OrchestrationTriggerAttributeBindingProvider): V2 for old SDKs, the schema
+      // it supports in `upperSchemaVersionNew`, which durable-functions prefers.
       upperSchemaVersion: UPPER_SCHEMA_VERSION,
-      // Used by durable-functions only from schema V3 on (long timers, callHttp polling).
-      maximumShortTimerDuration: "6.00:00:00",
-      longRunningTimerIntervalDuration: "3.00:00:00",
+      ...(schema > UPPER_SCHEMA_VERSION ? { upperSchemaVersionNew: schema } : {}),
+      // Used by durable-functions from schema V3 on (long timers, callHttp polling).
+      longRunningTimerIntervalDuration: timeSpanText(this.#behaviour.longRunningTimerIntervalMs),
+      maximumShortTimerDuration: timeSpanText(this.#behaviour.maximumShortTimerMs),
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
     const outcome = await this.#runner.runOrchestrator(record.name, trigger, {
@@ -544,16 +797,27 @@ export class DurableEngine {
     }
 
     record.history.push(...newEvents);
+    // The extension sets the custom status before it replays the actions or reports the
+    // orchestrator's own error: a status over the limit fails the orchestration with that message,
+    // none of the episode's actions is scheduled, and the status keeps its previous value.
+    let statusFailure: string | undefined;
     if (state !== undefined && state.customStatus !== undefined && state.customStatus !== null) {
-      record.customStatus = JSON.stringify(state.customStatus);
+      const text = JSON.stringify(state.customStatus);
+      const tooLarge = customStatusTooLarge(text, this.#behaviour.customStatusLimitKB);
+      if (tooLarge === undefined) record.customStatus = text;
+      else statusFailure = `Orchestrator function '${record.name}' failed: ${tooLarge}`;
     }
     const replay =
-      state === undefined
+      state === undefined || statusFailure !== undefined
         ? { activities: [], timers: [] }
         : replayActions(fullHistory, state.actions, {
             resolveActivity: (name) => this.#runner.resolveActivity(name),
+            schemaVersion: typeof state.schemaVersion === "number" ? state.schemaVersion : ReplaySchema.V2,
+            maximumShortTimerMs: this.#behaviour.maximumShortTimerMs,
+            longRunningTimerIntervalMs: this.#behaviour.longRunningTimerIntervalMs,
           });
-    failure ??= replay.failure;
+    if (statusFailure !== undefined) failure = statusFailure;
+    else failure ??= replay.failure;
 
     if (failure !== undefined) {
       record.history.push(

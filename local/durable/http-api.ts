@@ -206,7 +206,7 @@ export class DurableHttpApi {
   ): Promise<DurableApiResponse> {
     const input = jsonBody(request.body);
     if (!input.ok) return error(400, "Invalid JSON content");
-    const result = this.#engine.startNew(functionName, instanceId, input.value);
+    const result = await this.#engine.startNewAsync(functionName, instanceId, input.value);
     if (result.kind === "badRequest") return error(400, result.message);
     if (result.kind === "conflict") return error(409, result.message);
     const timeout = Number(request.query.get("timeout"));

@@ -4,14 +4,21 @@
 // already in the history and turns the rest into new work. durable-functions assigns the same ids on
 // its side (TaskOrchestrationExecutor.trackOpenTask), so completions find their tasks.
 //
-// This is that replay for replay schema V2 (the extension's `ProcessAsyncActionsV2`): the actions of
-// `actions[0]` are awaited one after the other; a WhenAll/WhenAny invokes all its children at once
-// and completes as .NET's Task.WhenAll (all children done) / Task.WhenAny (first child done);
-// CallActivityWithRetry follows DurableTask's RetryInterceptor (attempt, then a timer after each
-// failure, delay = first × coefficient^attempt capped at the maximum, until the attempts or the retry
-// timeout run out); a cancelled timer is still created (and fires) but no longer holds up its
-// parent, as with DurableTask's cancellation token; external events are buffered until awaited.
-// History events are applied in order after the ExecutionStarted event starts the actions.
+// This is that replay for replay schemas V2 to V4 (the extension's `ProcessAsyncActionsV2`, which
+// all three use): the actions of `actions[0]` are awaited one after the other; a WhenAll/WhenAny
+// invokes all its children at once and completes as .NET's Task.WhenAll (all children done) /
+// Task.WhenAny (first child done); CallActivityWithRetry follows DurableTask's RetryInterceptor
+// (attempt, then a timer after each failure, delay = first × coefficient^attempt capped at the
+// maximum, until the attempts or the retry timeout run out; after the last failed attempt a timer
+// due at once, DurableTask's "dummy timer for back-compat"); a cancelled timer is still created (and
+// fires) but no longer holds up its parent, as with DurableTask's cancellation token; external
+// events are buffered until awaited and go to the newest waiter of their name first (the extension
+// keeps waiters on a stack). Timers go through the extension's CreateTimer: from schema V3 on, one
+// longer than the provider's maximum becomes a loop of shorter timers, and the context-wide
+// "long-running timer" flag is kept exactly as the extension keeps it (left set by a cancelled long
+// timer, which makes a later timer due at the current time create nothing); before V3, a timer
+// longer than the maximum fails the orchestration. History events are applied in order after the
+// ExecutionStarted event starts the actions.
 import { EventType, type HistoryEvent } from "./history";
 
 export const ActionType = {
@@ -87,9 +94,22 @@ class ShimTask {
   }
 }
 
+/** durable-functions' ReplaySchema numbers, as its orchestrator state reports `schemaVersion`. */
+export const ReplaySchema = { V1: 0, V2: 1, V3: 2, V4: 3 } as const;
+
+/** Azure Storage's MaximumDelayTime and LongRunningTimerIntervalLength (Microsoft's docs). */
+export const AZURE_STORAGE_MAXIMUM_TIMER_MS = 6 * 86_400_000;
+export const AZURE_STORAGE_TIMER_INTERVAL_MS = 3 * 86_400_000;
+
 export interface ReplayOptions {
   /** The registered activity whose name matches, case-insensitively, or undefined. */
   resolveActivity(name: string): string | undefined;
+  /** The `schemaVersion` of the orchestrator's state (default V2). */
+  schemaVersion?: number;
+  /** The provider's maximum timer length (MaximumDelayTime), ms; default 6 days. */
+  maximumShortTimerMs?: number;
+  /** The interval of a long timer's parts (LongRunningTimerIntervalLength), ms; default 3 days. */
+  longRunningTimerIntervalMs?: number;
 }
 
 export function replayActions(
@@ -108,12 +128,20 @@ class Replay {
   readonly #eventWaiters = new Map<string, ShimTask[]>();
   readonly #bufferedEvents = new Map<string, number>();
   readonly #result: ReplayResult = { activities: [], timers: [] };
+  readonly #schema: number;
+  readonly #maximumTimerMs: number;
+  readonly #timerIntervalMs: number;
   #nextId = 0;
   #currentTime = 0;
+  /** The extension's DurableOrchestrationContext.IsLongRunningTimer (one per replay, as there). */
+  #longRunningTimer = false;
 
   constructor(history: readonly HistoryEvent[], options: ReplayOptions) {
     this.#history = history;
     this.#options = options;
+    this.#schema = options.schemaVersion ?? ReplaySchema.V2;
+    this.#maximumTimerMs = options.maximumShortTimerMs ?? AZURE_STORAGE_MAXIMUM_TIMER_MS;
+    this.#timerIntervalMs = options.longRunningTimerIntervalMs ?? AZURE_STORAGE_TIMER_INTERVAL_MS;
     for (const event of history) {
       if (event.EventType === EventType.TaskScheduled || event.EventType === EventType.TimerCreated) {
         this.#scheduled.set(event.EventId, event);
@@ -124,7 +152,7 @@ class Replay {
   run(actionsJson: unknown): ReplayResult {
     if (!Array.isArray(actionsJson) || actionsJson.length !== 1 || !Array.isArray(actionsJson[0])) {
       return this.#fail(
-        "With out-of-process schema V2, expected the actions array to be of length 1 in its outer layer.",
+        `With out-of-process schema ${this.#schemaName()}, expected the actions array to be of length 1 in its outer layer.`,
       );
     }
     const actions = actionsJson[0] as ActionJson[];
@@ -152,6 +180,10 @@ class Replay {
     return this.#result;
   }
 
+  #schemaName(): string {
+    return Object.entries(ReplaySchema).find(([, v]) => v === this.#schema)?.[0] ?? `V2`;
+  }
+
   #fail(message: string): ReplayResult {
     this.#result.failure ??= message;
     return this.#result;
@@ -167,7 +199,9 @@ class Replay {
 
   #deliverEvent(name: string): void {
     const key = name.toLowerCase();
-    const waiter = this.#eventWaiters.get(key)?.shift();
+    // The extension keeps the waiters of a name on a stack: the newest gets the event, also when an
+    // older one (e.g. the loser of a Task.any) is still registered.
+    const waiter = this.#eventWaiters.get(key)?.pop();
     if (waiter !== undefined) {
       waiter.complete();
       return;
@@ -243,12 +277,8 @@ class Replay {
         this.#retry(task, name, action);
         return task;
       }
-      case ActionType.CreateTimer: {
-        const id = this.#scheduleTimer(String(action.fireAt));
-        if (action.isCanceled === true) task.complete();
-        else this.#open.set(id, () => task.complete());
-        return task;
-      }
+      case ActionType.CreateTimer:
+        return this.#createTimer(action);
       case ActionType.WaitForExternalEvent: {
         const key = String(action.externalEventName ?? "").toLowerCase();
         const buffered = this.#bufferedEvents.get(key) ?? 0;
@@ -292,6 +322,61 @@ class Replay {
     }
   }
 
+  /**
+   * The extension's CreateTimer (DurableOrchestrationContext), with the shim's cancellation: the
+   * shim cancels a cancelled timer right after CreateTimer returns, i.e. after its first DurableTask
+   * timer exists; the await then throws, so `IsLongRunningTimer` is not reset.
+   */
+  #createTimer(action: ActionJson): ShimTask {
+    const task = new ShimTask();
+    const fireAt = Date.parse(String(action.fireAt));
+    const cancelled = action.isCanceled === true;
+    if (Number.isNaN(fireAt)) {
+      this.#fail(
+        `The orchestrator created a timer with an invalid fireAt: ${JSON.stringify(action.fireAt)}.`,
+      );
+      return task;
+    }
+    if (this.#schema < ReplaySchema.V3 && fireAt - this.#currentTime > this.#maximumTimerMs) {
+      // ThrowIfInvalidTimerLengthForStorageProvider (schema V1/V2 only): an ArgumentException.
+      this.#fail(
+        `The Azure Storage provider supports a maximum of ${this.#maximumTimerMs / 86_400_000} days for time-based delays (Parameter 'fireAt')`,
+      );
+      return task;
+    }
+    let intervalFireAt = fireAt;
+    if (fireAt - this.#currentTime > this.#maximumTimerMs) {
+      this.#longRunningTimer = true;
+      intervalFireAt = this.#currentTime + this.#timerIntervalMs;
+    }
+    const done = () => {
+      this.#longRunningTimer = false;
+      task.complete();
+    };
+    if (!this.#longRunningTimer) {
+      const id = this.#scheduleTimer(new Date(fireAt).toISOString());
+      if (cancelled) task.complete();
+      else this.#open.set(id, done);
+      return task;
+    }
+    // while (CurrentUtcDateTime < fireAt && !cancelled) { await timer(intervalFireAt); next interval }
+    const part = (at: number): void => {
+      const id = this.#scheduleTimer(new Date(at).toISOString());
+      if (cancelled) {
+        task.complete();
+        return;
+      }
+      this.#open.set(id, () => {
+        const remaining = fireAt - this.#currentTime;
+        if (remaining <= 0) done();
+        else part(this.#currentTime + Math.min(remaining, this.#timerIntervalMs));
+      });
+    };
+    if (this.#currentTime < fireAt) part(intervalFireAt);
+    else done();
+    return task;
+  }
+
   /** DurableTask's RetryInterceptor: `for attempt: try { await call } catch { delay; await timer }`. */
   #retry(task: ShimTask, name: string, action: ActionJson): void {
     const options = action.retryOptions ?? {};
@@ -308,6 +393,13 @@ class Replay {
           task.complete();
           return;
         }
+        if (retryCount + 1 >= maxAttempts) {
+          // DurableTask (since it fixed an extra full-backoff timer here) keeps a timer after the
+          // last failed attempt for replay compatibility, due at once.
+          const dummyId = this.#scheduleTimer(new Date(this.#currentTime).toISOString());
+          this.#open.set(dummyId, () => task.complete());
+          return;
+        }
         let delay = 0;
         if (this.#currentTime < firstAttempt + timeout) {
           const next = first * coefficient ** retryCount;
@@ -318,10 +410,7 @@ class Replay {
           return;
         }
         const timerId = this.#scheduleTimer(new Date(this.#currentTime + delay).toISOString());
-        this.#open.set(timerId, () => {
-          if (retryCount + 1 < maxAttempts) attempt(retryCount + 1);
-          else task.complete();
-        });
+        this.#open.set(timerId, () => attempt(retryCount + 1));
       });
     };
     if (maxAttempts < 1) task.complete();

@@ -46,6 +46,8 @@ export interface ActivityWork {
   name: string;
   /** JSON text of the activity's input, or null. */
   input: string | null;
+  /** Set on the second delivery of a work item (DurableBehaviourOptions.activityDelivery). */
+  redelivered?: boolean;
 }
 
 export interface TimerWork {

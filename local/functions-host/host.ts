@@ -19,8 +19,10 @@ import * as df from "durable-functions";
 import { GuardError } from "../../errors";
 import {
   type ActivityOutcome,
+  type DurableBehaviourOptions,
   DurableEngine,
   type DurableFunctionRunner,
+  durableBehaviour,
   type OrchestratorOutcome,
 } from "../durable/engine";
 import { type DurableClientData, DurableHttpApi, durableClientData } from "../durable/http-api";
@@ -71,6 +73,8 @@ export interface FunctionsHostOptions {
   routePrefix?: string;
   /** Run timer triggers on their schedules (default true). They always run on demand. */
   runTimers?: boolean;
+  /** How the Durable engine follows the extension on Azure Storage (../durable/README.md). */
+  durable?: DurableBehaviourOptions;
   cwd?: string;
 }
 
@@ -184,6 +188,7 @@ function httpOutput(
 
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const logger = options.logger ?? jsonLineLogger;
+  durableBehaviour(options.durable); // refuse bad Durable options before anything starts
   const hostname = options.hostname ?? "127.0.0.1";
   const routePrefix = (options.routePrefix ?? "api").replace(/^\/+|\/+$/g, "");
   const taskHub = options.taskHub ?? "TestHubName";
@@ -370,7 +375,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     },
   };
 
-  const engine = new DurableEngine({ stateDir, runner, logger });
+  const engine = new DurableEngine({
+    stateDir,
+    runner,
+    logger,
+    ...(options.durable === undefined ? {} : { behaviour: options.durable }),
+  });
   const durableApi = new DurableHttpApi(engine, clientData);
   const inFlight = new Set<Promise<unknown>>();
   const track = <T>(promise: Promise<T>): Promise<T> => {

@@ -130,10 +130,11 @@ describe("replaying actions", () => {
     expect(replayActions(afterTimer, [[retry]], options).activities).toEqual([
       { id: 2, name: "a", input: null },
     ]);
-    // The last attempt fails too: one more timer (delay 1000 × 2¹), then the task fails.
+    // The last attempt fails too: one more timer, due at once (DurableTask's "dummy timer for
+    // back-compat"; before it, a full backoff of 1000 × 2¹), then the task fails.
     const lastFailure = [...afterTimer, scheduled(2, "a"), ...episode(failed(2))];
     expect(replayActions(lastFailure, [[retry]], options).timers).toEqual([
-      { id: 3, fireAt: new Date(clock + 2000).toISOString() },
+      { id: 3, fireAt: new Date(clock).toISOString() },
     ]);
     const done = [...lastFailure, timerCreated(3), ...episode(timerFired(3))];
     expect(replayActions(done, [[retry, call("b")]], options).activities).toEqual([
@@ -166,5 +167,82 @@ describe("replaying actions", () => {
         .failure,
     ).toMatch(/CallSubOrchestrator, which the local functions host does not support/);
     expect(replayActions(started(), [[call("a")], [call("b")]], options).failure).toMatch(/schema V2/);
+  });
+});
+
+describe("replaying actions as the extension does on Azure Storage", () => {
+  const DAY = 86_400_000;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const timerAt = (ms: number, isCanceled = false) => ({
+    actionType: ActionType.CreateTimer,
+    fireAt: at(ms),
+    isCanceled,
+  });
+
+  it("gives an event to the newest waiter of its name (a stack), not the oldest", () => {
+    clock = T0;
+    // Round 1: the timer won, its waiter stays registered; round 2 waits again; the event arrives.
+    const round = (timerId: number) => ({
+      actionType: ActionType.WhenAny,
+      compoundActions: [wait("go"), { ...timer(), fireAt: at(T0 + timerId * 1000) }],
+    });
+    const history = [
+      ...started(),
+      timerCreated(0),
+      ...episode(timerFired(0)),
+      timerCreated(1),
+      ...episode(ev(EventType.EventRaised, { Name: "go", Input: "1" })),
+    ];
+    expect(replayActions(history, [[round(0), round(1), call("a")]], options).activities).toEqual([
+      { id: 2, name: "a", input: '"in"' },
+    ]);
+  });
+
+  it("V3: splits a timer longer than the maximum into intervals, and V2 refuses it", () => {
+    clock = T0;
+    const v3 = { ...options, schemaVersion: 2 };
+    expect(replayActions(started(), [[timerAt(T0 + 7 * DAY)]], v3).timers).toEqual([
+      { id: 0, fireAt: at(T0 + 3 * DAY) },
+    ]);
+    // After the first part: another interval; with less than an interval left, the rest.
+    const history = [...started(), timerCreated(0)];
+    clock = T0 + 3 * DAY;
+    const afterFirst = [...history, ...episode(timerFired(0))];
+    expect(replayActions(afterFirst, [[timerAt(T0 + 7 * DAY + 1000)]], v3).timers).toEqual([
+      { id: 1, fireAt: at(clock + 3 * DAY) },
+    ]);
+    clock = T0 + 6 * DAY;
+    const afterSecond = [...afterFirst, timerCreated(1), ...episode(timerFired(1))];
+    expect(replayActions(afterSecond, [[timerAt(T0 + 7 * DAY)]], v3).timers).toEqual([
+      { id: 2, fireAt: at(T0 + 7 * DAY) },
+    ]);
+    clock = T0;
+    expect(
+      replayActions(started(), [[timerAt(T0 + 7 * DAY)]], { ...options, schemaVersion: 1 }).failure,
+    ).toBe(
+      "The Azure Storage provider supports a maximum of 6 days for time-based delays (Parameter 'fireAt')",
+    );
+  });
+
+  it("V3: after a cancelled long timer, a timer due at the current time is not created", () => {
+    clock = T0;
+    const v3 = { ...options, schemaVersion: 2 };
+    const history = [...started(), timerCreated(0), scheduled(1, "a"), ...episode(completed(1))];
+    const now = clock; // the episode in which the activity's completion arrives
+    const actions = (timeoutMs: number) => [
+      [
+        { actionType: ActionType.WhenAny, compoundActions: [wait("go"), timerAt(T0 + timeoutMs, true)] },
+        call("a"),
+        timerAt(now),
+      ],
+    ];
+    // The extension's IsLongRunningTimer, left set by the cancelled 7-day timer: the loop
+    // `while (now < fireAt)` never runs, no timer is created, durable-functions waits for task 2.
+    expect(replayActions(history, actions(7 * DAY), v3)).toEqual({ activities: [], timers: [] });
+    // After a cancelled 1-day timer the same timer due now is created.
+    expect(replayActions(history, actions(DAY), v3)).toEqual({
+      activities: [],
+      timers: [{ id: 2, fireAt: at(now) }],
+    });
   });
 });

@@ -101,7 +101,13 @@ export async function applyApprovedPlan(input: ApplyInput): Promise<ApplyOutput>
   // the plan must be made from a group Azure has finished with, or Updating would read as converged.
   await readManagedGroupSettled(arm, input.policyId, pass.groupName);
   const { plan } = await checkPolicy(arm, input.policyId, pass);
-  if (plan.action === "none") return { outcome: "nothing-to-do", writes: 0, converged: true };
+  if (plan.action === "none") {
+    // The decided group is in place: an earlier run of this activity wrote it (activities run at
+    // least once), or someone else did. Either way the decided change holds.
+    if (plan.baseHash === input.hash)
+      return { outcome: "applied", writes: 0, converged: true, detail: "already in place" };
+    return { outcome: "nothing-to-do", writes: 0, converged: true };
+  }
   const same = plan.changeHash === input.changeHash;
   const finishingOurOwn = plan.hash === input.hash && plan.baseHash === input.hash;
   if (!same && !finishingOurOwn) return { outcome: "superseded", writes: 0, converged: false };

@@ -41,6 +41,8 @@ export async function startApp(
     seedFile?: string;
     stateDir?: string;
     emulator?: ArmEmulator;
+    /** Local Durable engine options (e.g. at-least-once activities). */
+    durable?: Parameters<typeof startFunctionsHost>[0]["durable"];
   } = {},
 ): Promise<AppUnderTest> {
   const emulator =
@@ -53,6 +55,7 @@ export async function startApp(
     port: 0,
     stateDir,
     runTimers: false,
+    ...(options.durable ? { durable: options.durable } : {}),
     keys: { master: "test-master-key", function: "test-function-key" },
     logger: (entry) => logs.push(entry),
     settings: {

@@ -411,6 +411,22 @@ describe("write safety: a write counts only when Azure says so", () => {
   }, 40_000);
 });
 
+describe("write safety: activities run at least once", () => {
+  it("an apply delivered twice writes once and still reports the change applied", async () => {
+    app = await startApp({ durable: { activityDelivery: "rerun" } });
+    await app.sendEvents([clusterEvent()]);
+    const done = await app.waitForPass(1, 30_000);
+    expect(done.last).toMatchObject({ outcome: "applied" });
+    expect(appPuts(app)).toBe(1);
+    expect(managedGroup(app)?.properties.provisioningState).toBe("Succeeded");
+    // The orchestrator sees the second run's answer: the decided group already in place.
+    expect(app.events("AksEgressGuard.PlanApplied")[0]).toMatchObject({
+      outcome: "applied",
+      detail: "already in place",
+    });
+  }, 40_000);
+});
+
 describe("write safety: bounded history", () => {
   it("case 8: 500 events while an approval waits cost one re-plan per debounce window, not one each", async () => {
     app = await startApp({ settings: { AKS_EGRESS_MODE: "approve", AKS_EGRESS_DEBOUNCE_SECONDS: "2" } });

@@ -31,6 +31,10 @@ const TEXT_KEPT = 300;
 /** Azure Storage splits timers longer than 6 days; no timer here is longer than 3 (longer waits loop). */
 export const MAX_TIMER_MS = 3 * 24 * 3_600_000;
 
+/** The removal budget's records: as long as the longest window allowed, and at most this many. */
+const REMOVAL_WINDOW_MAX_HOURS = 24 * 30;
+const REMOVALS_KEPT = 200;
+
 const clip = (text: string) => (text.length <= TEXT_KEPT ? text : `${text.slice(0, TEXT_KEPT - 1)}…`);
 const clipReason = (r: ChangeReason): ChangeReason => ({ ...r, detail: clip(r.detail) });
 
@@ -219,7 +223,9 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     log,
     changes,
     later: [],
-    removals: removalsWithin(input.removals ?? [], now, settings.removalWindowHours),
+    // Kept for the longest window the setting allows, and filtered by the window when deciding, so a
+    // widened window still sees removals an earlier, narrower one would have let go.
+    removals: removalsWithin(input.removals ?? [], now, REMOVAL_WINDOW_MAX_HOURS).slice(-REMOVALS_KEPT),
     settings,
     clusterIds: [],
   };
@@ -341,7 +347,12 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
     changes: plan.changes,
     ...extra,
   });
-  const decision = decide(plan, plan.mode, settings, p.removals);
+  const decision = decide(
+    plan,
+    plan.mode,
+    settings,
+    removalsWithin(p.removals, context.df.currentUtcDateTime, settings.removalWindowHours),
+  );
   log(EVENTS.planComputed, {
     clusters: gathered.clusterIds,
     clusterCount: gathered.clusterCount,
@@ -517,7 +528,7 @@ function* awaitApproval(
           changeHash: plan.changeHash,
           newChangeHash: again.plan.changeHash,
         });
-        return { kind: "superseded", approvalId };
+        return leave({ kind: "superseded", approvalId });
       }
       if (unplanned.length > 0) replanAt = debounceEnd(context, settings.debounceSeconds).getTime();
       waiting();

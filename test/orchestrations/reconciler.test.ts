@@ -63,6 +63,25 @@ describe("reconciler: coalescing and events", () => {
     expect(app.events("AksEgressGuard.PassStarted")[0]?.reasons).toHaveLength(5);
   });
 
+  it("an event that arrives while a pass reads the estate starts the next pass (no leftover waiter eats it)", async () => {
+    app = await startApp();
+    // The pass's read is slow (a throttled cluster list), so the second event lands during it.
+    app.emulator.injectFault({
+      kind: "throttle",
+      method: "GET",
+      pathContains: "managedClusters",
+      retryAfterSeconds: 2,
+      times: 1,
+    });
+    await app.sendEvents([clusterEvent()]);
+    await app.waitForPhase("planning");
+    await app.sendEvents([clusterEvent("5b4f3c2a-1111-4222-8333-9444555500bb")]);
+    await app.waitForPass(2, 30_000);
+    const started = app.events("AksEgressGuard.PassStarted");
+    expect(started).toHaveLength(2);
+    expect(started[1]).toMatchObject({ pass: 2, reasonCount: 1 });
+  }, 40_000);
+
   it("the same event delivered three times is one pass", async () => {
     app = await startApp();
     for (let i = 0; i < 3; i++) await app.sendEvents([clusterEvent()]);

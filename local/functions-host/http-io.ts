@@ -40,9 +40,20 @@ export function readBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES): P
   });
 }
 
-/** Answers 413 to a request whose body was refused, and closes the connection once answered. */
+/** Answers 413 to a request whose body was refused, and closes the connection soon after answering. */
 export function refuseTooLarge(request: IncomingMessage, response: ServerResponse, text = ""): void {
-  response.on("finish", () => request.destroy());
+  // Closing a socket that still has unread request data makes the kernel send a reset, which can
+  // reach the client before it has read the 413 (it then sees ECONNRESET instead): what is still
+  // coming is read and discarded for at most a second, then the connection closes.
+  response.on("finish", () => {
+    const stop = () => {
+      clearTimeout(timer);
+      request.destroy();
+    };
+    const timer = setTimeout(stop, 1000);
+    request.once("end", stop);
+    request.resume();
+  });
   writeText(response, 413, text, { connection: "close" });
 }
 

@@ -105,7 +105,7 @@ describe("splitJsonArray", () => {
 });
 
 describe("Event Grid webhook: a chunked body over the limit", () => {
-  it("is answered 413 once the limit is passed, without reading the rest", async () => {
+  it("is answered 413 once the limit is passed, and the client reads that answer", async () => {
     const { request } = await import("node:http");
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(webhook, {
@@ -116,7 +116,7 @@ describe("Event Grid webhook: a chunked body over the limit", () => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
-      // The host closes the connection after answering; a write still in flight may fail then.
+      // The host closes the connection soon after answering; a write still in flight may fail then.
       req.on("error", (error) => (req.writableEnded ? undefined : reject(error)));
       const chunk = `"${"x".repeat(64 * 1024)}",`;
       req.write("[");

@@ -29,6 +29,11 @@ export function factsFromCluster(cluster: ManagedCluster): ClusterFacts {
     addons,
     azureMonitorMetrics: cluster.azureMonitorProfile?.metrics?.enabled === true,
     defender: cluster.securityProfile?.defender?.securityMonitoring?.enabled === true,
+    appMonitoring: cluster.azureMonitorProfile?.appMonitoring?.autoInstrumentation?.enabled === true,
+    workloadIdentity: cluster.securityProfile?.workloadIdentity?.enabled === true,
+    ...(cluster.serviceMeshProfile?.mode ? { serviceMesh: cluster.serviceMeshProfile.mode } : {}),
+    webAppRouting: cluster.ingressProfile?.webAppRouting?.enabled === true,
+    costAnalysis: cluster.metricsProfile?.costAnalysis?.enabled === true,
     tags: { ...(cluster.tags ?? {}) },
   };
 }

@@ -5,16 +5,24 @@ import { type Catalog, catalogSchema } from "./schema";
 import v20200122 from "./versions/2020-01-22.json";
 import v20200229 from "./versions/2020-02-29.json";
 import v202306 from "./versions/2023-06.json";
+import v202502 from "./versions/2025-02.json";
+import v202606 from "./versions/2026-06.json";
 
-/** Each version's file, oldest first. A version is immutable once released: add a new file instead. */
+/**
+ * Each version's file, oldest first. A version is immutable once released: add a new file instead.
+ * The 2020 versions were written from their seed documents; the others are built from a version of
+ * Microsoft's page by catalog/import plus catalog/judgements/<version>.json (see import/version.ts).
+ */
 const SHIPPED: readonly { file: string; data: unknown }[] = [
   { file: "catalog/versions/2020-01-22.json", data: v20200122 },
   { file: "catalog/versions/2020-02-29.json", data: v20200229 },
   { file: "catalog/versions/2023-06.json", data: v202306 },
+  { file: "catalog/versions/2025-02.json", data: v202502 },
+  { file: "catalog/versions/2026-06.json", data: v202606 },
 ];
 
-/** The newest version is the default. */
-export const DEFAULT_CATALOG_VERSION = "2023-06";
+/** The newest version is the default: the newest published edition of Microsoft's page. */
+export const DEFAULT_CATALOG_VERSION = "2026-06";
 
 /** `entries[3].destination.host` from zod's path array. */
 export function formatKeyPath(path: readonly PropertyKey[]): string {

@@ -117,13 +117,20 @@ function fillTemplate(
   return missing === undefined ? filled : { missing };
 }
 
+/** The destination as written, without the page's markdown (bold, code, line breaks), for messages. */
+function written(entry: CatalogEntry): string {
+  return entry.asWritten.replace(/\s*<br\s*\/?>\s*/gi, " ").replace(/\*\*|`/g, "");
+}
+
 function describePorts(ports: readonly PortSpec[]): string {
   return ports.map((p) => `${p.protocol}:${p.port}`).join(", ");
 }
 
 function note(acc: Accumulator, entry: CatalogEntry): void {
   acc.features.add(entry.feature);
-  if (!acc.purposes.includes(entry.purpose)) acc.purposes.push(entry.purpose);
+  // The same words with or without a final full stop (the page's tables differ) are one purpose.
+  const same = (a: string) => a.replace(/\.$/, "") === entry.purpose.replace(/\.$/, "");
+  if (!acc.purposes.some(same)) acc.purposes.push(entry.purpose);
   if (entry.condition !== undefined && !acc.conditions.includes(entry.condition))
     acc.conditions.push(entry.condition);
 }
@@ -180,7 +187,7 @@ export function renderRules(request: RenderRequest): RuleSet {
       case "unspecified":
         unresolve(
           entry,
-          `"${entry.asWritten}": the document asks for ${describePorts(entry.ports)} without naming a destination, so no rule is written (never one to any destination). The HTTPS:443 application rules cover the hosts the document names.`,
+          `"${written(entry)}": the document asks for ${describePorts(entry.ports)} without naming a destination, so no rule is written (never one to any destination). The HTTPS:443 application rules cover the hosts the document names.`,
         );
         break;
       case "parameter": {
@@ -188,7 +195,7 @@ export function renderRules(request: RenderRequest): RuleSet {
         if (addresses === undefined) {
           unresolve(
             entry,
-            `needs --param ${destination.parameter}=… for ${describePorts(entry.ports)} ("${entry.asWritten}"); not guessed.`,
+            `needs --param ${destination.parameter}=… for ${describePorts(entry.ports)} ("${written(entry)}"); not guessed.`,
           );
           break;
         }
@@ -207,7 +214,7 @@ export function renderRules(request: RenderRequest): RuleSet {
         if (typeof host !== "string") {
           unresolve(
             entry,
-            `needs --param ${host.missing}=… to name the host "${entry.asWritten}"; not guessed.`,
+            `needs --param ${host.missing}=… to name the host "${written(entry)}"; not guessed.`,
           );
           break;
         }

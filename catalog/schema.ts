@@ -6,8 +6,10 @@ export const CLOUDS = ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] as 
 export type Cloud = (typeof CLOUDS)[number];
 
 /**
- * Feature ids. `base` is always on. The first seven after it are DESIGN §4's contract; the last four
- * exist only in the 2023-06 document (add-ons that the 2020 documents do not mention).
+ * Feature ids. `base` is always on. The first seven after it are DESIGN §4's contract; the others are
+ * add-ons and features the published page names from 2023 on (the 2020 documents do not mention them):
+ * `workload-identity` has its own section from 2025, and the Istio and application-routing add-ons
+ * point at the Key Vault provider's rules.
  */
 export const FEATURES = [
   "base",
@@ -22,6 +24,9 @@ export const FEATURES = [
   "keyvault-secrets-provider",
   "cost-analysis",
   "cluster-extensions",
+  "workload-identity",
+  "istio",
+  "application-routing",
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 export const OPTIONAL_FEATURES: readonly Feature[] = FEATURES.filter((f) => f !== "base");
@@ -83,6 +88,8 @@ const source = z.object({
   table: z.string().min(1).optional(),
   /** 1-based position of the bullet in the section's port list, for entries that come from bullets. */
   bullet: z.number().int().positive().optional(),
+  /** 1-based line of the document's source where the entry's destination is written (imported pages). */
+  line: z.number().int().positive().optional(),
 });
 
 export const entrySchema = z

@@ -21,6 +21,16 @@ export interface ClusterFacts {
   addons: Record<string, boolean>;
   azureMonitorMetrics: boolean;
   defender: boolean;
+  /** `azureMonitorProfile.appMonitoring.autoInstrumentation.enabled` (Application Insights). */
+  appMonitoring?: boolean;
+  /** `securityProfile.workloadIdentity.enabled` (the workload identity webhook). */
+  workloadIdentity?: boolean;
+  /** `serviceMeshProfile.mode` as ARM writes it (`Istio`, `Disabled`). */
+  serviceMesh?: string;
+  /** `ingressProfile.webAppRouting.enabled` (the application routing add-on). */
+  webAppRouting?: boolean;
+  /** `metricsProfile.costAnalysis.enabled` (the AKS cost analysis add-on). */
+  costAnalysis?: boolean;
   tags: Record<string, string>;
 }
 
@@ -51,13 +61,25 @@ const CHANGING = new Set([
 const POLICY_ID =
   /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.network\/firewallpolicies\/[^/]+$/i;
 
-/** Features the cluster itself shows: add-ons, pool OS and VM sizes. */
+/**
+ * Features the cluster itself shows: add-ons and profiles, pool OS and VM sizes. Not visible in a
+ * managedCluster, so only by configuration or tag: ubuntu-updates, pod-api-access, cluster-extensions
+ * (extensions are resources of their own).
+ */
 export function detectFeatures(facts: ClusterFacts): Feature[] {
   const features: Feature[] = [];
-  if (facts.addons.omsagent === true || facts.azureMonitorMetrics) features.push("azure-monitor");
+  // Container Insights (the omsagent add-on), managed Prometheus, Application Insights autoinstrumentation.
+  if (facts.addons.omsagent === true || facts.azureMonitorMetrics || facts.appMonitoring === true)
+    features.push("azure-monitor");
   if (facts.addons.azurepolicy === true) features.push("azure-policy");
   if (facts.addons.azurekeyvaultsecretsprovider === true) features.push("keyvault-secrets-provider");
   if (facts.defender) features.push("defender");
+  if (facts.costAnalysis === true) features.push("cost-analysis");
+  // The webhook, not the OIDC issuer alone: the issuer only publishes keys; pods sign in to Entra ID
+  // with their federated token when workload identity is on (tag +workload-identity otherwise).
+  if (facts.workloadIdentity === true) features.push("workload-identity");
+  if (facts.serviceMesh?.toLowerCase() === "istio") features.push("istio");
+  if (facts.webAppRouting === true) features.push("application-routing");
   if (facts.agentPools.some((p) => p.osType?.toLowerCase() === "windows")) features.push("windows");
   // N-series VM sizes are the GPU sizes (a heuristic: azure-notes §3).
   if (facts.agentPools.some((p) => GPU_SIZE.test(p.vmSize ?? ""))) features.push("gpu");

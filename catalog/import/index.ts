@@ -470,7 +470,8 @@ const CLOUD_SLUG: Record<Cloud, string> = {
   AzureUSGovernment: "usgov",
 };
 
-function entryId(
+/** An entry's id: feature, clouds, destination and (for non-web ports) ports, in kebab case. */
+export function entryId(
   feature: Feature,
   clouds: readonly Cloud[],
   destination: Destination,
@@ -562,7 +563,7 @@ function readRow(row: TableRow, context: RowContext): Omit<CatalogEntry, "id">[]
       ports: ports.ports,
       portsAsWritten: portsAsWritten === "" ? portCell.plain : portsAsWritten,
       purpose: use !== "" ? use : heading.text,
-      source: { section: heading.anchor, table: heading.text },
+      source: { section: heading.anchor, table: heading.text, line: row.line },
     };
     const uniqueNotes = [...new Set(notes)];
     if (uniqueNotes.length > 0) entry.note = uniqueNotes.join(" ");

@@ -3,8 +3,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { CLOUDS, catalogVersions, diffCatalogs, loadCatalog, parseCloud } from "../../catalog";
+import { type Catalog, CLOUDS, catalogVersions, diffCatalogs, loadCatalog, parseCloud } from "../../catalog";
 import { type ImportedVersion, importPage } from "../../catalog/import";
+import { type BuiltVersion, readPageAsVersion } from "../../catalog/import/version";
 import { GuardError } from "../../errors";
 import { catalogDiffAsText, catalogListAsJson, catalogListAsTable } from "../format/catalog";
 import { table, widths } from "../format/text";
@@ -13,7 +14,9 @@ import type { CliContext } from "../main";
 const FORMATS = ["table", "json"] as const;
 
 export function registerCatalogCommands(program: Command, context: CliContext): void {
-  const catalog = program.command("catalog").description("list catalog versions or compare two of them");
+  const catalog = program
+    .command("catalog")
+    .description("list catalog versions, compare two of them or a version and a page, read a page");
 
   catalog
     .command("list")
@@ -28,16 +31,23 @@ export function registerCatalogCommands(program: Command, context: CliContext): 
 
   catalog
     .command("diff")
-    .description("requirements added, removed and changed between two catalog versions")
-    .argument("<from>", "older catalog version")
-    .argument("<to>", "newer catalog version")
+    .description(
+      "what Microsoft changed: requirements added, removed and changed between two catalog versions, or a version and a page",
+    )
+    .argument("<from>", "older catalog version, or a page's markdown source (PAGE.md)")
+    .argument("<to>", "newer catalog version, or a page's markdown source (PAGE.md)")
     .option("--cloud <cloud>", `only this cloud (${CLOUDS.join(", ")})`)
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("table"))
     .action((from: string, to: string, options: { cloud?: string; format: (typeof FORMATS)[number] }) => {
       const clouds = options.cloud === undefined ? CLOUDS : [parseCloud(options.cloud)];
-      const diff = diffCatalogs(loadCatalog(from), loadCatalog(to), clouds);
+      const a = catalogOrPage(from);
+      const b = catalogOrPage(to);
+      const diff = { ...diffCatalogs(a.catalog, b.catalog, clouds), from: a.label, to: b.label };
+      const pages = [a, b].flatMap((side) => (side.page === undefined ? [] : [side.page]));
       context.io.out(
-        options.format === "json" ? `${JSON.stringify(diff, null, 2)}\n` : catalogDiffAsText(diff),
+        options.format === "json"
+          ? `${JSON.stringify({ ...diff, ...(pages.length > 0 ? { pages: pages.map(pageAsJson) } : {}) }, null, 2)}\n`
+          : catalogDiffAsText(diff, [a, b].flatMap(aboutSide)),
       );
     });
 
@@ -57,12 +67,10 @@ export function registerCatalogCommands(program: Command, context: CliContext): 
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("table"))
     .action((page: string, options: { version?: string; format: (typeof FORMATS)[number] }) => {
       const source = readPageFile(page);
-      // Reference pages are named <commit date>-<short commit>.md: the date the page was taken.
-      const named = /^(\d{4}-\d{2}-\d{2})-([0-9a-f]{7,40})\.md$/i.exec(path.basename(page));
       const outcome = importPage(source, {
         path: page.split(path.sep).join("/"),
         ...(options.version !== undefined ? { version: options.version } : {}),
-        ...(named ? { date: named[1]!, reference: `commit ${named[2]}` } : {}),
+        ...pageNaming(page),
       });
       if (!outcome.ok)
         throw new GuardError("BAD_ARGUMENT", `${page}: ${outcome.problem}`, { details: { page } });
@@ -75,6 +83,61 @@ export function registerCatalogCommands(program: Command, context: CliContext): 
     });
 
   for (const command of catalog.commands) command.exitOverride();
+}
+
+interface DiffSide {
+  /** How the diff names this side: the version id, or the page's path. */
+  label: string;
+  catalog: Catalog;
+  page?: { path: string; built: BuiltVersion };
+}
+
+/** A shipped version by id; anything that looks like a file is a page, read as a version would be. */
+function catalogOrPage(arg: string): DiffSide {
+  if (catalogVersions().includes(arg)) return { label: arg, catalog: loadCatalog(arg) };
+  const looksLikeFile = /\.(md|markdown)$/i.test(arg) || arg.includes("/") || arg.includes(path.sep);
+  if (!looksLikeFile && !fs.existsSync(arg)) loadCatalog(arg); // throws: unknown version, with the valid ones
+  const source = readPageFile(arg);
+  const outcome = readPageAsVersion(source, { path: arg.split(path.sep).join("/"), ...pageNaming(arg) });
+  if (!outcome.ok)
+    throw new GuardError("BAD_ARGUMENT", `${arg}: ${outcome.problem}`, { details: { page: arg } });
+  return { label: arg, catalog: outcome.built.catalog, page: { path: arg, built: outcome.built } };
+}
+
+/** Reference pages are named <commit date>-<short commit>.md: the date the page was taken. */
+function pageNaming(page: string): { date?: string; reference?: string } {
+  const named = /^(\d{4}-\d{2}-\d{2})-([0-9a-f]{7,40})\.md$/i.exec(path.basename(page));
+  return named ? { date: named[1]!, reference: `commit ${named[2]}` } : {};
+}
+
+function aboutSide(side: DiffSide): string[] {
+  const { catalog } = side;
+  const source = `${catalog.document.title}, ${catalog.document.date} (${catalog.document.path})`;
+  if (side.page === undefined) return [`  ${side.label}: ${source}`];
+  const { built } = side.page;
+  const own = built.judgements === catalog.version && built.unmatched.length === 0;
+  const lines = [
+    `  ${side.label}: read as catalog version ${catalog.version} (page of ${catalog.document.date}), with the judgements of ${built.judgements}${own ? "" : ` (${built.applied.length} applied, ${built.unmatched.length} no longer apply)`}`,
+  ];
+  for (const u of built.unmatched) lines.push(`    no longer applies (${u.kind}): ${u.reason}`);
+  if (built.review.length > 0) {
+    lines.push(
+      `    ${built.review.length} row(s) could not be read and are not compared (see catalog import):`,
+    );
+    for (const r of built.review) lines.push(`      line ${r.line}: ${r.reason}`);
+  }
+  return lines;
+}
+
+function pageAsJson({ path: page, built }: { path: string; built: BuiltVersion }) {
+  return {
+    page,
+    version: built.catalog.version,
+    judgements: built.judgements,
+    applied: built.applied,
+    unmatched: built.unmatched,
+    review: built.review,
+  };
 }
 
 function readPageFile(page: string): string {

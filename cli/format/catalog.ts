@@ -7,6 +7,7 @@ import {
   featureOrder,
   OPTIONAL_FEATURES,
   parameterHelp,
+  type RequirementChange,
 } from "../../catalog";
 import { table, widths } from "./text";
 
@@ -62,21 +63,37 @@ export function catalogListAsJson(catalogs: readonly Catalog[]): string {
 
 const SIGN = { added: "+", removed: "-", changed: "~" } as const;
 
-export function catalogDiffAsText(diff: CatalogDiff): string {
-  const lines = [`Catalog ${diff.from} -> ${diff.to} (${diff.clouds.join(", ")})`, ""];
-  if (diff.changes.length === 0) {
-    lines.push("No requirement differs.");
+/**
+ * What changed between two catalog versions, grouped by cloud, then feature (the catalog's order).
+ * `about` lines (where each side comes from) go under the title.
+ */
+export function catalogDiffAsText(diff: CatalogDiff, about: readonly string[] = []): string {
+  const lines = [`Catalog ${diff.from} -> ${diff.to} (${diff.clouds.join(", ")})`, ...about, ""];
+  const count = (changes: readonly RequirementChange[], k: keyof typeof SIGN) =>
+    changes.filter((c) => c.change === k).length;
+  const counts = (changes: readonly RequirementChange[]) =>
+    `${count(changes, "added")} added, ${count(changes, "removed")} removed, ${count(changes, "changed")} changed`;
+  if (diff.changes.length === 0) lines.push("No requirement differs.");
+  const width = Math.min(48, Math.max(0, ...diff.changes.map((c) => c.destination.length)));
+  for (const cloud of diff.clouds) {
+    const ofCloud = diff.changes.filter((c) => c.cloud === cloud);
+    if (ofCloud.length === 0) continue;
+    lines.push(`${cloud}: ${counts(ofCloud)}`);
+    for (const feature of featureOrder(ofCloud.map((c) => c.feature))) {
+      lines.push(`  ${feature}`);
+      for (const c of ofCloud.filter((x) => x.feature === feature)) {
+        const ports =
+          c.change === "changed" && c.before?.join() !== c.after?.join()
+            ? `${c.before?.join(", ")} -> ${c.after?.join(", ")}`
+            : (c.change === "removed" ? c.before : c.after)?.join(", ");
+        lines.push(
+          `    ${SIGN[c.change]} ${c.destination.padEnd(width)}  ${ports}${c.detail ? ` (${c.detail})` : ""}`,
+        );
+      }
+    }
+    lines.push("");
   }
-  for (const c of diff.changes) {
-    const ports =
-      c.change === "changed"
-        ? `${c.before?.join(", ")} -> ${c.after?.join(", ")}`
-        : (c.change === "added" ? c.after : c.before)?.join(", ");
-    lines.push(
-      `${SIGN[c.change]} ${c.cloud.padEnd(18)} ${c.feature.padEnd(16)} ${c.destination}  ${ports}${c.detail ? ` (${c.detail})` : ""}`,
-    );
-  }
-  const count = (k: keyof typeof SIGN) => diff.changes.filter((c) => c.change === k).length;
-  lines.push("", `${count("added")} added, ${count("removed")} removed, ${count("changed")} changed.`);
+  if (diff.changes.length === 0) lines.push("");
+  lines.push(`${counts(diff.changes)}.`);
   return `${lines.join("\n")}\n`;
 }

@@ -4,7 +4,7 @@
 // them. Run after a build: node dist/local/demo/make-estates.js
 import fs from "node:fs";
 import path from "node:path";
-import type { Cloud, Feature } from "../../catalog";
+import { type Cloud, DEFAULT_CATALOG_VERSION, type Feature } from "../../catalog";
 import { desiredGroup } from "../../drift/render-group";
 import type { ClusterProfile, RuleCollectionGroup } from "../../drift/types";
 import {
@@ -88,7 +88,8 @@ const platformBaseline: RuleCollectionGroup = {
 const SETTINGS = {
   groupName: "aks-egress-guard",
   groupPriority: 300,
-  catalogVersion: "2023-06",
+  // What the app runs with unless told otherwise: the estates' groups were right under the default.
+  catalogVersion: DEFAULT_CATALOG_VERSION,
   allowAnySource: false,
 };
 

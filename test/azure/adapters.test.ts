@@ -111,7 +111,8 @@ describe("firewall adapter", () => {
     const before = foreignGroups();
     const { plan, gathered } = await checkPolicy(connection, POLICY_ID, settings);
     expect(plan.action).toBe("put");
-    expect(gathered.clusters.map((c) => c.features)).toEqual([["gpu", "azure-monitor"]]);
+    // The seed cluster has the workload identity webhook on (securityProfile.workloadIdentity).
+    expect(gathered.clusters.map((c) => c.features)).toEqual([["gpu", "azure-monitor", "workload-identity"]]);
     emulator.clearRequests();
     const result = await applyPlan(connection, POLICY_ID, plan, settings);
     expect(result).toMatchObject({ writes: 1, converged: true });

@@ -239,7 +239,7 @@ describe("judgements.json", () => {
     expect(() =>
       parseJudgements({
         ...shipped,
-        sections: [{ phrases: ["x"], feature: "workload-identity", note: "n" }],
+        sections: [{ phrases: ["x"], feature: "service-mesh", note: "n" }],
       }),
     ).toThrow(/sections\.0\.feature/);
   });

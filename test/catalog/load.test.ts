@@ -18,14 +18,14 @@ function problemOf(file: string, data: unknown): string {
 }
 
 describe("catalog loading", () => {
-  it("ships three versions, oldest first, the newest as default", () => {
-    expect(catalogVersions()).toEqual(["2020-01-22", "2020-02-29", "2023-06"]);
-    expect(DEFAULT_CATALOG_VERSION).toBe("2023-06");
+  it("ships five versions, oldest first, the newest as default", () => {
+    expect(catalogVersions()).toEqual(["2020-01-22", "2020-02-29", "2023-06", "2025-02", "2026-06"]);
+    expect(DEFAULT_CATALOG_VERSION).toBe("2026-06");
   });
 
   it("rejects an unknown version naming the valid ones", () => {
     expect(() => loadCatalog("2019-01-01")).toThrow(
-      /unknown catalog version "2019-01-01".*2020-01-22, 2020-02-29, 2023-06/,
+      /unknown catalog version "2019-01-01".*2020-01-22, 2020-02-29, 2023-06, 2025-02, 2026-06/,
     );
   });
 

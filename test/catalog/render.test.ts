@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { type Feature, loadCatalog, parseParameters, type RenderRequest, renderRules } from "../../catalog";
+import {
+  catalogVersions,
+  type Feature,
+  loadCatalog,
+  parseParameters,
+  type RenderRequest,
+  renderRules,
+} from "../../catalog";
 
 const render = (
   version: string,
@@ -137,11 +144,12 @@ describe("translation to Azure Firewall rules", () => {
   });
 
   it("honours region-limited entries and renders no alternatives", () => {
-    const listed = render("2023-06", "AzureCloud", "westeurope", ["cluster-extensions", "azure-monitor"]);
-    const unlisted = render("2023-06", "AzureCloud", "northeurope", ["cluster-extensions"]);
+    const listed = render("2026-06", "AzureCloud", "westeurope", ["cluster-extensions"]);
+    const unlisted = render("2026-06", "AzureCloud", "northeurope", ["cluster-extensions"]);
+    const monitor = render("2023-06", "AzureCloud", "westeurope", ["azure-monitor"]);
     expect(appHosts(listed)).toContain("arcmktplaceprod.westeurope.data.azurecr.io");
     expect(appHosts(unlisted).some((h) => h.startsWith("arcmktplaceprod.north"))).toBe(false);
-    expect(listed.networkRules.some((n) => n.destinationAddresses.includes("AzureMonitor"))).toBe(false);
+    expect(monitor.networkRules.some((n) => n.destinationAddresses.includes("AzureMonitor"))).toBe(false);
   });
 
   it("reports a feature the version has nothing for", () => {
@@ -168,7 +176,7 @@ describe("translation to Azure Firewall rules", () => {
   });
 
   it("never writes * as a destination", () => {
-    for (const version of ["2020-01-22", "2020-02-29", "2023-06"]) {
+    for (const version of catalogVersions()) {
       const all = render(version, "AzureCloud", "eastus", [
         "ubuntu-updates",
         "gpu",

@@ -1,7 +1,9 @@
 // The CLI as a user runs it: a subprocess, its exit code, its two streams.
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RuleSet } from "../../catalog";
 import { runCli } from "../helpers/cli";
+import { SHARED } from "../helpers/paths";
 
 describe("aks-egress rules", () => {
   it("prints DESIGN §4's JSON object with exactly its fields", () => {
@@ -56,10 +58,21 @@ describe("aks-egress rules", () => {
     const run = runCli(["rules", "--cloud", "AzureCloud", "--region", "westeurope", "--features", "gpu"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^Egress rules for AzureCloud \/ westeurope - catalog 2023-06 - features: base, gpu/,
+      /^Egress rules for AzureCloud \/ westeurope - catalog 2026-06 - features: base, gpu/,
     );
     expect(run.stdout).toMatch(/Application rules \(\d+\)/);
     expect(run.stdout).toContain("nvidia.github.io");
+  });
+
+  it("opens packages.aks.azure.com by default (the newest edition of Microsoft's page)", () => {
+    const run = runCli(["rules", "--cloud", "AzureCloud", "--region", "westeurope", "--format", "json"]);
+    expect(run.code).toBe(0);
+    const rules = JSON.parse(run.stdout) as {
+      catalog: string;
+      applicationRules: { targetFqdns: string[] }[];
+    };
+    expect(rules.catalog).toBe("2026-06");
+    expect(rules.applicationRules.flatMap((a) => a.targetFqdns)).toContain("packages.aks.azure.com");
   });
 
   it.each([
@@ -78,7 +91,7 @@ describe("aks-egress rules", () => {
     ],
     [
       ["--cloud", "AzureCloud", "--region", "eastus", "--catalog", "2021"],
-      /unknown catalog version "2021". Valid versions: 2020-01-22, 2020-02-29, 2023-06/,
+      /unknown catalog version "2021". Valid versions: 2020-01-22, 2020-02-29, 2023-06, 2025-02, 2026-06/,
     ],
     [
       ["--cloud", "AzureCloud", "--region", "eastus", "--format", "yaml"],
@@ -119,31 +132,86 @@ describe("aks-egress catalog", () => {
       versions: { version: string; date: string; source: string }[];
       clouds: string[];
     };
-    expect(list.default).toBe("2023-06");
+    expect(list.default).toBe("2026-06");
     expect(list.versions.map((v) => [v.version, v.date, v.source])).toEqual([
       ["2020-01-22", "2020-01-22", "seeds/004_1ab95b1dd17bd9c6.txt"],
       ["2020-02-29", "2020-02-29", "seeds/000_8fe9a0e44694373c.txt"],
-      ["2023-06", "2023-06-13", "reference/aks-egress-2023-06.md"],
+      ["2023-06", "2023-06-13", "reference/pages/2023-06-13-2d1277dc0.md"],
+      ["2025-02", "2025-02-06", "reference/pages/2025-02-06-f998eb20c.md"],
+      ["2026-06", "2026-06-18", "reference/pages/2026-06-18-1bdcfff99.md"],
     ]);
-    expect(runCli(["catalog", "list"]).stdout).toContain("2023-06 (default)");
+    expect(runCli(["catalog", "list"]).stdout).toContain("2026-06 (default)");
   });
 
-  it("diffs the two seeds to exactly what they disagree on", () => {
+  it("diffs the two seeds to exactly what they disagree on, per cloud and feature", () => {
     const run = runCli(["catalog", "diff", "2020-01-22", "2020-02-29"]);
     expect(run.code).toBe(0);
     const lines = run.stdout
       .split("\n")
-      .filter((l) => /^[-+~] /.test(l))
-      .map((l) => l.replace(/\s+/g, " "));
+      .filter((l) => /^\S|^ {2}\S|^ {4}[-+~] /.test(l))
+      .slice(3)
+      .map((l) => l.replace(/\s+/g, " ").trimEnd());
     expect(lines).toEqual([
-      "- AzureCloud base *.blob.core.windows.net HTTPS:443",
-      "- AzureCloud base aksrepos.azurecr.io HTTPS:443",
-      "- AzureChinaCloud base *.chinacloudapi.cn HTTPS:443",
-      "+ AzureChinaCloud base login.chinacloudapi.cn HTTPS:443",
-      "- AzureUSGovernment base *.blob.core.windows.net HTTPS:443",
-      "- AzureUSGovernment base aksrepos.azurecr.io HTTPS:443",
+      "AzureCloud: 0 added, 2 removed, 0 changed",
+      " base",
+      " - *.blob.core.windows.net HTTPS:443",
+      " - aksrepos.azurecr.io HTTPS:443",
+      "AzureChinaCloud: 1 added, 1 removed, 0 changed",
+      " base",
+      " - *.chinacloudapi.cn HTTPS:443",
+      " + login.chinacloudapi.cn HTTPS:443",
+      "AzureUSGovernment: 0 added, 2 removed, 0 changed",
+      " base",
+      " - *.blob.core.windows.net HTTPS:443",
+      " - aksrepos.azurecr.io HTTPS:443",
+      "1 added, 5 removed, 0 changed.",
     ]);
-    expect(run.stdout).toContain("1 added, 5 removed, 0 changed.");
+  });
+
+  it("lists what Microsoft changed between 2023-06 and 2026-06", () => {
+    const run = runCli(["catalog", "diff", "2023-06", "2026-06", "--cloud", "AzureCloud"]);
+    expect(run.code).toBe(0);
+    const text = run.stdout.replace(/ +/g, " ");
+    expect(text).toContain("AzureCloud: 20 added, 0 removed, 1 changed");
+    expect(text).toContain(" + packages.aks.azure.com HTTPS:443\n");
+    expect(text).toContain(" ~ AzureMonitor TCP:443 (now rendered, no longer an alternative)\n");
+    expect(text).toContain(" + arcmktplaceprod.westeurope.data.azurecr.io HTTPS:443 (only in westeurope)\n");
+    expect(text).toContain(" workload-identity\n + login.microsoftonline.com HTTPS:443\n");
+  });
+
+  it("diffs a version against a page file: its own page differs in nothing", () => {
+    const page = path.join(SHARED, "reference/pages/2026-06-18-1bdcfff99.md");
+    const same = runCli(["catalog", "diff", "2026-06", page]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain("with the judgements of 2026-06\n");
+    expect(same.stdout).toContain("No requirement differs.");
+    const older = runCli([
+      "catalog",
+      "diff",
+      path.join(SHARED, "reference/pages/2024-06-14-a2148a2b1.md"),
+      "2026-06",
+      "--format",
+      "json",
+    ]);
+    expect(older.code).toBe(0);
+    const diff = JSON.parse(older.stdout) as {
+      changes: { change: string; cloud: string; feature: string; destination: string }[];
+      pages: { judgements: string; unmatched: { kind: string }[]; review: unknown[] }[];
+    };
+    expect(diff.pages[0]).toMatchObject({ judgements: "2026-06", review: [] });
+    expect(diff.pages[0]?.unmatched.length).toBeGreaterThan(0);
+    expect(diff.changes).toContainEqual(
+      expect.objectContaining({
+        change: "added",
+        cloud: "AzureCloud",
+        feature: "base",
+        destination: "packages.aks.azure.com",
+      }),
+    );
+    expect(runCli(["catalog", "diff", "2026-06", "missing.md"])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/cannot read the page missing\.md: no such file/),
+    });
   });
 
   it("narrows a diff to one cloud and shows port changes", () => {

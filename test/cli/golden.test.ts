@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { catalogVersions } from "../../catalog";
 import { runCli } from "../helpers/cli";
 import { ROOT } from "../helpers/paths";
 
@@ -16,7 +17,7 @@ const cases = fs
 
 describe("aks-egress rules golden cases", () => {
   it("has cases for every catalog version and cloud", () => {
-    for (const version of ["2020-01-22", "2020-02-29", "2023-06"]) {
+    for (const version of catalogVersions()) {
       for (const cloud of ["azurecloud", "azurechinacloud", "azureusgovernment"]) {
         expect(
           cases.filter((c) => c.startsWith(`${version}-${cloud}-`)).length,

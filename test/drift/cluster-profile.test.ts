@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { featureOrder } from "../../catalog";
 import { type ClusterFacts, detectFeatures, profileFromFacts } from "../../drift/cluster-profile";
 import { servesCluster } from "../../drift/served";
 
@@ -33,12 +34,36 @@ describe("features detected from a cluster", () => {
       ["keyvault-secrets-provider"],
     ],
     ["Defender", facts({ defender: true }), ["defender"]],
+    ["Application Insights autoinstrumentation", facts({ appMonitoring: true }), ["azure-monitor"]],
+    ["cost analysis", facts({ costAnalysis: true }), ["cost-analysis"]],
+    ["workload identity", facts({ workloadIdentity: true }), ["workload-identity"]],
+    ["the Istio add-on", facts({ serviceMesh: "Istio" }), ["istio"]],
+    ["a disabled service mesh", facts({ serviceMesh: "Disabled" }), []],
+    ["application routing", facts({ webAppRouting: true }), ["application-routing"]],
+    [
+      "all of them at once",
+      facts({
+        addons: { omsagent: true, azurekeyvaultsecretsprovider: true },
+        workloadIdentity: true,
+        serviceMesh: "istio",
+        webAppRouting: true,
+        costAnalysis: true,
+      }),
+      [
+        "azure-monitor",
+        "keyvault-secrets-provider",
+        "cost-analysis",
+        "workload-identity",
+        "istio",
+        "application-routing",
+      ],
+    ],
     ["a Windows pool", facts({ agentPools: [{ name: "win", osType: "Windows" }] }), ["windows"]],
     ["an NC pool", facts({ agentPools: [{ name: "gpu", vmSize: "Standard_NC6s_v3" }] }), ["gpu"]],
     ["an ND pool", facts({ agentPools: [{ name: "gpu", vmSize: "standard_nd96asr_v4" }] }), ["gpu"]],
     ["a D pool named like a GPU", facts({ agentPools: [{ name: "nc", vmSize: "Standard_DC4s_v3" }] }), []],
   ])("%s", (_, cluster, expected) => {
-    expect(detectFeatures(cluster)).toEqual(expected);
+    expect(featureOrder(detectFeatures(cluster))).toEqual(expected);
   });
 });
 

@@ -65,6 +65,6 @@ describe("formatPlan", () => {
     expect(text).not.toMatch(/\u001b\[/);
     expect(text.endsWith("\n") && !text.endsWith("\n\n")).toBe(true);
     expect(text).toContain("  - collection aks-a-");
-    expect(text).toContain("Plan: 0 to add, 0 to change, 11 to remove (100% of managed rules).");
+    expect(text).toContain("Plan: 0 to add, 0 to change, 10 to remove (100% of managed rules).");
   });
 });

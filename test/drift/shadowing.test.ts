@@ -101,7 +101,7 @@ describe("findShadowing", () => {
   it("gathers one finding per Deny rule and cluster", () => {
     const findings = findShadowing(managed, [denyGroup(200, appDeny({ targetFqdns: ["*"] }))]);
     expect(findings).toHaveLength(1);
-    expect(findings[0]?.message).toContain("8 required rules");
+    expect(findings[0]?.message).toContain("7 required rules");
   });
 });
 

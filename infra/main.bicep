@@ -78,9 +78,9 @@ param removalWindowHours int = 24
 @description('How long an approval link lives, in minutes (AKS_EGRESS_APPROVAL_TIMEOUT_MINUTES).')
 param approvalTimeoutMinutes int = 1440
 
-@allowed(['2020-01-22', '2020-02-29', '2023-06'])
+@allowed(['2020-01-22', '2020-02-29', '2023-06', '2025-02', '2026-06'])
 @description('Catalog version of Microsoft\'s egress requirements (AKS_EGRESS_CATALOG_VERSION).')
-param catalogVersion string = '2023-06'
+param catalogVersion string = '2026-06'
 
 @description('The one rule collection group the app writes in each policy (AKS_EGRESS_GROUP_NAME).')
 param groupName string = 'aks-egress-guard'
@@ -92,6 +92,12 @@ param groupPriority int = 300
 
 @description('Six-field NCRONTAB of the periodic sweep (AKS_EGRESS_SWEEP_SCHEDULE).')
 param sweepSchedule string = '0 0 */6 * * *'
+
+@description('Six-field NCRONTAB of the catalog watch (AKS_EGRESS_CATALOG_WATCH_SCHEDULE).')
+param catalogWatchSchedule string = '0 30 5 * * *'
+
+@description('The markdown source of Microsoft\'s AKS outbound-rules page, which the catalog watch reads (AKS_EGRESS_CATALOG_WATCH_URL).')
+param catalogWatchUrl string = 'https://raw.githubusercontent.com/MicrosoftDocs/azure-aks-docs/main/articles/aks/outbound-rules-control-egress.md'
 
 @minValue(0)
 @maxValue(3600)
@@ -294,6 +300,8 @@ module functionApp 'modules/functionapp.bicep' = {
       approvalTimeoutMinutes: approvalTimeoutMinutes
       notificationTopicEndpoint: !empty(notificationTopicId) ? notification.outputs.endpoint : ''
       sweepSchedule: sweepSchedule
+      catalogWatchSchedule: catalogWatchSchedule
+      catalogWatchUrl: catalogWatchUrl
       debounceSeconds: debounceSeconds
       defaultFeatures: defaultFeatures
       allowAnySource: allowAnySource

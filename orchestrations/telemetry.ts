@@ -13,6 +13,8 @@ export const EVENTS = {
   planApplied: "AksEgressGuard.PlanApplied",
   passCompleted: "AksEgressGuard.PassCompleted",
   passFailed: "AksEgressGuard.PassFailed",
+  catalogChanged: "AksEgressGuard.CatalogChanged",
+  catalogWatchFailed: "AksEgressGuard.CatalogWatchFailed",
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];

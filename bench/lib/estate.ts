@@ -135,6 +135,7 @@ export function appSettingsFor(
     AKS_EGRESS_DEBOUNCE_SECONDS: String(debounceSeconds),
     AKS_EGRESS_MODE: "auto",
     AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+    AKS_EGRESS_CATALOG_WATCH_SCHEDULE: "0 30 5 * * *",
   };
 }
 
@@ -155,14 +156,9 @@ export function connectionTo(emulator: ArmEmulator) {
 export async function syncPolicy(emulator: ArmEmulator, settings: PassSettings, lroDelayMs: number) {
   emulator.setLroDelay(0);
   const connection = connectionTo(emulator);
-  const { gathered, plan } = await checkPolicy(connection, POLICY_ID, settings);
-  const result = await applyPlan(
-    connection,
-    POLICY_ID,
-    plan,
-    settings,
-    gathered.etag ? { etag: gathered.etag } : {},
-  );
+  const { plan } = await checkPolicy(connection, POLICY_ID, settings);
+  // The plan carries the group's etag and content hash as read: applyPlan checks both.
+  const result = await applyPlan(connection, POLICY_ID, plan, settings);
   if (!result.converged) throw new Error("bench: the initial sync of the policy did not converge");
   emulator.setLroDelay(lroDelayMs);
   emulator.clearRequests();

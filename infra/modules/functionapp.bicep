@@ -161,6 +161,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       // Empty: the app publishes to the topic with its identity (EventGrid Data Sender), no key.
       AKS_EGRESS_NOTIFICATION_TOPIC_KEY: ''
       AKS_EGRESS_SWEEP_SCHEDULE: guard.sweepSchedule
+      // The catalog watch (functions/catalogWatch.ts); its timer binding reads the schedule.
+      AKS_EGRESS_CATALOG_WATCH_SCHEDULE: guard.catalogWatchSchedule
+      AKS_EGRESS_CATALOG_WATCH_URL: guard.catalogWatchUrl
+      // Only notify is built: a change of Microsoft's page is reported, never adopted.
+      AKS_EGRESS_CATALOG_ADOPTION: 'notify'
       AKS_EGRESS_DEBOUNCE_SECONDS: string(guard.debounceSeconds)
       AKS_EGRESS_DEFAULT_FEATURES: guard.defaultFeatures
       AKS_EGRESS_ALLOW_ANY_SOURCE: guard.allowAnySource ? 'true' : 'false'

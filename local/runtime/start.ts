@@ -61,6 +61,7 @@ function settings(stateDir: string, say: (s: string) => void): Record<string, st
     AKS_EGRESS_MODE: "auto",
     AKS_EGRESS_APPROVAL_SIGNING_KEY: fs.readFileSync(keyFile, "utf8").trim(),
     AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+    AKS_EGRESS_CATALOG_WATCH_SCHEDULE: "0 30 5 * * *",
     AKS_EGRESS_DEBOUNCE_SECONDS: "3",
   };
   const file = path.join(root, "local.settings.json");

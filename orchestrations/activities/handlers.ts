@@ -1,10 +1,7 @@
 // The reconciler's activities: all of a pass's I/O. Expected outcomes are results; only faults worth
 // retrying throw (the orchestrator retries them with backoff).
 import fs from "node:fs";
-import { AzureKeyCredential } from "@azure/core-auth";
-import { EventGridPublisherClient } from "@azure/eventgrid";
-import { DefaultAzureCredential } from "@azure/identity";
-import { type ArmConnection, armConnection, isLocalEndpoint } from "../../azure/clients";
+import { type ArmConnection, armConnection } from "../../azure/clients";
 import { readManagedGroupSettled } from "../../azure/firewall";
 import { effectiveMode } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
@@ -22,6 +19,7 @@ import {
   type VerifyDecisionInput,
 } from "../activity-names";
 import { createApprovalToken, verifyDecisionProof } from "../approval-token";
+import { CLOUD_EVENT_SOURCE, publishNotifications } from "../notifications";
 import { reconcilerSettingsFrom } from "../reconciler-settings";
 import { type AppSettings, appSettings } from "../settings";
 import { EVENTS, type Logger, logEvent } from "../telemetry";
@@ -173,25 +171,11 @@ export async function requestApproval(
     reasons: input.reasons,
     linkSentTo: published ? "notification topic" : "nowhere: no notification topic is set",
   });
-  if (settings.notificationTopicEndpoint === undefined) return { published: false };
-  const credential = settings.notificationTopicKey
-    ? new AzureKeyCredential(settings.notificationTopicKey)
-    : new DefaultAzureCredential();
-  const local = isLocalEndpoint(settings.notificationTopicEndpoint);
-  const ca = local && settings.armCaFile ? fs.readFileSync(settings.armCaFile, "utf8") : undefined;
-  const publisher = new EventGridPublisherClient(
-    settings.notificationTopicEndpoint,
-    "CloudEvent",
-    credential,
-    {
-      // The local stand-in for the topic is served by the ARM emulator, under its CA.
-      ...(ca ? { tlsOptions: { ca } } : {}),
-    },
-  );
-  await publisher.send([
+  if (!published) return { published: false };
+  await publishNotifications(settings, [
     {
       type: APPROVAL_REQUESTED_TYPE,
-      source: "/aks-egress-guard",
+      source: CLOUD_EVENT_SOURCE,
       subject: input.policyId,
       id: `${input.instanceId}-${input.approvalId}`,
       data: {

@@ -12,6 +12,7 @@ const settings = {
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/fw",
   AKS_EGRESS_APPROVAL_SIGNING_KEY: "k".repeat(40),
   AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+  AKS_EGRESS_CATALOG_WATCH_SCHEDULE: "0 30 5 * * *",
   AKS_EGRESS_TASK_HUB: "bundle",
 };
 
@@ -60,6 +61,7 @@ describe("npm run package", () => {
       "applyPlan:activityTrigger",
       "approvals:httpTrigger",
       "armEvents:eventGridTrigger",
+      "catalogWatch:timerTrigger",
       "gatherAndPlan:activityTrigger",
       "policyReconciler:orchestrationTrigger",
       "reconcile:httpTrigger",

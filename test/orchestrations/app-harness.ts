@@ -68,6 +68,7 @@ export async function startApp(
       AKS_EGRESS_DEBOUNCE_SECONDS: "1",
       AKS_EGRESS_MODE: "auto",
       AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
+      AKS_EGRESS_CATALOG_WATCH_SCHEDULE: "0 30 5 * * *",
       // Approval links go only to the notification topic; the emulator stands in for it.
       AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: emulator.topicEndpoint,
       AKS_EGRESS_NOTIFICATION_TOPIC_KEY: "test-topic-key",

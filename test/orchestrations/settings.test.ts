@@ -26,7 +26,7 @@ describe("settings", () => {
       cloud: "AzureCloud",
       groupName: "aks-egress-guard",
       groupPriority: 300,
-      catalogVersion: "2023-06",
+      catalogVersion: "2026-06",
       mode: "approve",
       removalsNeedApproval: true,
       maxRemovedShare: 0.25,

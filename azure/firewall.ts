@@ -235,6 +235,10 @@ function target(connection: ArmConnection, policyId: string, groupName: string):
   };
 }
 
+/** Why the group is not settled yet ("group Updating"), or undefined when it is. */
+const groupBusy = (group: RuleCollectionGroup | undefined) =>
+  isBusyState(group?.provisioningState) ? `group ${group?.provisioningState}` : undefined;
+
 async function readGroup(t: Target): Promise<RuleCollectionGroup | undefined> {
   try {
     return groupFromSdk(
@@ -293,8 +297,7 @@ function readWhenIdle(
     },
     ({ policyState, group }) => {
       if (isBusyState(policyState)) return `policy ${policyState}`;
-      if (isBusyState(group?.provisioningState)) return `group ${group?.provisioningState}`;
-      return undefined;
+      return groupBusy(group);
     },
     exhausted,
   ).then(({ group }) => group);
@@ -326,7 +329,7 @@ export async function readManagedGroupSettled(
     t,
     budget,
     () => readGroup(t),
-    (group) => (isBusyState(group?.provisioningState) ? `group ${group?.provisioningState}` : undefined),
+    groupBusy,
     (why) =>
       new GuardError(
         "ARM_BUSY_TIMEOUT",
@@ -570,7 +573,7 @@ async function confirmSucceeded(
       t,
       budget,
       () => readGroup(t),
-      (g) => (isBusyState(g?.provisioningState) ? `group ${g?.provisioningState}` : undefined),
+      groupBusy,
       (why) =>
         new GuardError(
           "ARM_BUSY_TIMEOUT",

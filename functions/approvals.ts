@@ -8,10 +8,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
 import { z } from "zod";
-import { formatPlan } from "../drift/format";
 import { isGuardError } from "../errors";
-import { connectionFor, passSettingsFrom } from "../orchestrations/activities/handlers";
-import { checkPolicy } from "../orchestrations/activities/plan";
+import { currentPlanText } from "../orchestrations/activities/handlers";
 import { type ApprovalClaims, decisionProof, verifyApprovalToken } from "../orchestrations/approval-token";
 import {
   type ApprovalDecision,
@@ -69,32 +67,6 @@ function pendingIn(status: Status, claims: ApprovalClaims): PendingApproval | un
 function decidedIn(status: Status, approvalId: string): DecisionTaken | undefined {
   const candidates = [status?.decided, status?.last?.decision];
   return candidates.find((d) => d?.approvalId === approvalId);
-}
-
-const PLAN_TEXT_TTL_MS = 60_000;
-const planTexts = new Map<string, { text: string; at: number }>();
-
-/**
- * The whole plan, read afresh (custom status holds only its summary): shown only while it is still
- * the change this approval is for; otherwise the page says the change moved.
- */
-async function currentPlanText(policyId: string, changeHash: string): Promise<string> {
-  const settings = appSettings();
-  // Link previews and reloads should not each read the whole estate: a plan text is kept briefly.
-  const cached = planTexts.get(changeHash);
-  if (cached !== undefined && Date.now() - cached.at < PLAN_TEXT_TTL_MS) return cached.text;
-  try {
-    const { plan } = await checkPolicy(connectionFor(settings), policyId, passSettingsFrom(settings));
-    if (plan.changeHash === changeHash) {
-      const text = formatPlan(plan);
-      if (planTexts.size >= 20) planTexts.clear();
-      planTexts.set(changeHash, { text, at: Date.now() });
-      return text;
-    }
-    return "The managed group or the clusters changed since this approval was asked for: this plan will be superseded, and a new approval (with a new link) asked for. Approving this one writes nothing.";
-  } catch (error) {
-    return `The plan could not be read just now (${error instanceof Error ? error.message : String(error)}). Reload to try again.`;
-  }
 }
 
 function page(pending: PendingApproval, policyId: string, token: string, planText: string): string {

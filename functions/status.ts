@@ -3,7 +3,7 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
 import { readManagedGroup } from "../azure/firewall";
-import { managedClusterIds } from "../orchestrations/activities/gather";
+import { clusterIdsIn } from "../orchestrations/activities/gather";
 import { connectionFor } from "../orchestrations/activities/handlers";
 import { instanceIdFor } from "../orchestrations/instance-id";
 import type { ReconcilerStatus } from "../orchestrations/reconciler";
@@ -50,11 +50,7 @@ export async function statusHandler(request: HttpRequest, client: DurableClient)
   const serving = [];
   for (const policyId of settings.firewallPolicies) {
     const group = await readManagedGroup(arm, policyId, settings.groupName);
-    const owners = managedClusterIds(
-      { id: policyId, dnsProxyEnabled: false, groups: group ? [group] : [] },
-      settings.groupName,
-    );
-    if (owners.has(wanted)) serving.push(await policyStatus(client, policyId));
+    if (clusterIdsIn(group).has(wanted)) serving.push(await policyStatus(client, policyId));
   }
   return json(200, { cluster, policies: serving });
 }

@@ -8,7 +8,7 @@ import type { Feature } from "../../catalog";
 import { type ClusterFacts, profileFromFacts } from "../../drift/cluster-profile";
 import { ownerOfCollection } from "../../drift/naming";
 import { servesCluster } from "../../drift/served";
-import type { ClusterProfile, Finding, PolicySnapshot } from "../../drift/types";
+import type { ClusterProfile, Finding, PolicySnapshot, RuleCollectionGroup } from "../../drift/types";
 
 export interface GatherSettings {
   cloud: ClusterProfile["cloud"];
@@ -30,7 +30,11 @@ export interface GatheredPolicy {
 }
 
 export function managedClusterIds(policy: PolicySnapshot, groupName: string): Set<string> {
-  const group = policy.groups.find((g) => g.name.toLowerCase() === groupName.toLowerCase());
+  return clusterIdsIn(policy.groups.find((g) => g.name.toLowerCase() === groupName.toLowerCase()));
+}
+
+/** The clusters a managed group holds rules for: each collection's rules name their cluster. */
+export function clusterIdsIn(group: RuleCollectionGroup | undefined): Set<string> {
   const ids = new Set<string>();
   for (const collection of group?.ruleCollections ?? []) {
     const owner = ownerOfCollection(collection.rules);

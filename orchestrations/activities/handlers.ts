@@ -208,3 +208,29 @@ export function verifyDecision(input: VerifyDecisionInput): boolean {
   const { proof, ...facts } = input;
   return verifyDecisionProof(facts, proof, appSettings().signingKey);
 }
+
+const PLAN_TEXT_TTL_MS = 60_000;
+const planTexts = new Map<string, { text: string; at: number }>();
+
+/**
+ * The whole plan, read afresh (custom status holds only its summary): shown only while it is still
+ * the change this approval is for; otherwise the page says the change moved.
+ */
+export async function currentPlanText(policyId: string, changeHash: string): Promise<string> {
+  const settings = appSettings();
+  // Link previews and reloads should not each read the whole estate: a plan text is kept briefly.
+  const cached = planTexts.get(changeHash);
+  if (cached !== undefined && Date.now() - cached.at < PLAN_TEXT_TTL_MS) return cached.text;
+  try {
+    const { plan } = await checkPolicy(connectionFor(settings), policyId, passSettingsFrom(settings));
+    if (plan.changeHash === changeHash) {
+      const text = formatPlan(plan);
+      if (planTexts.size >= 20) planTexts.clear();
+      planTexts.set(changeHash, { text, at: Date.now() });
+      return text;
+    }
+    return "The managed group or the clusters changed since this approval was asked for: this plan will be superseded, and a new approval (with a new link) asked for. Approving this one writes nothing.";
+  } catch (error) {
+    return `The plan could not be read just now (${error instanceof Error ? error.message : String(error)}). Reload to try again.`;
+  }
+}

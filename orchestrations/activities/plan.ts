@@ -1,6 +1,6 @@
 // Steps 4 and 7-8 of a pass: plan from what was gathered; write the one changed group; verify.
 import type { ArmConnection } from "../../azure/clients";
-import { readManagedGroupSettled, writeManagedGroup } from "../../azure/firewall";
+import { writeManagedGroup } from "../../azure/firewall";
 import { planPolicy } from "../../drift/plan";
 import type { ManagedGroupSettings, Plan } from "../../drift/types";
 import { type GatheredPolicy, type GatherSettings, gatherPolicy } from "./gather";
@@ -51,16 +51,14 @@ export async function applyPlan(
     ...(plan.baseEtag ? { etag: plan.baseEtag } : {}),
     ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
   });
-  // A write counts only when Azure says so: wait (bounded) while the group is still Updating.
-  const settled = await readManagedGroupSettled(connection, policyId, settings.groupName, {
-    ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
-  });
+  // writeManagedGroup returns only once Azure has settled the group (Succeeded, or it throws): a write
+  // counts only when Azure says so. The fresh plan then says whether any drift is left.
   const { plan: after } = await checkPolicy(connection, policyId, settings);
-  const succeeded = settled?.provisioningState?.toLowerCase() === "succeeded";
+  const state = written.group.provisioningState;
   return {
     writes: written.writes,
     after,
-    converged: succeeded && after.action === "none",
-    ...(settled?.provisioningState ? { provisioningState: settled.provisioningState } : {}),
+    converged: state?.toLowerCase() === "succeeded" && after.action === "none",
+    ...(state ? { provisioningState: state } : {}),
   };
 }

@@ -1,17 +1,12 @@
 // Azure SDK clients for one cloud: the real ones, pointed at real ARM or at the local emulator.
-import { ContainerServiceClient } from "@azure/arm-containerservice";
-import { NetworkManagementClient } from "@azure/arm-network";
+// The SDK packages are required on first use (./sdk): only their types are imported here.
+import type { ContainerServiceClient } from "@azure/arm-containerservice";
+import type { NetworkManagementClient } from "@azure/arm-network";
 import type { TokenCredential } from "@azure/core-auth";
-import {
-  type Pipeline,
-  type PipelinePolicy,
-  type PipelineResponse,
-  type RetryStrategy,
-  retryPolicy,
-} from "@azure/core-rest-pipeline";
-import { DefaultAzureCredential } from "@azure/identity";
+import type { Pipeline, PipelinePolicy, PipelineResponse, RetryStrategy } from "@azure/core-rest-pipeline";
 import type { Cloud } from "../catalog";
 import { CLOUD_ENDPOINTS } from "./clouds";
+import { armContainerService, armNetwork, coreRestPipeline, identity } from "./sdk";
 
 export interface ArmConnection {
   cloud: Cloud;
@@ -74,7 +69,7 @@ export function armConnection(cloud: Cloud, endpoint?: string, caCertPem?: strin
 
 /** DefaultAzureCredential for the cloud's Entra authority (managed identity in Azure, az login locally). */
 export function defaultCredential(cloud: Cloud): TokenCredential {
-  return new DefaultAzureCredential({ authorityHost: CLOUD_ENDPOINTS[cloud].authorityHost });
+  return new (identity().DefaultAzureCredential)({ authorityHost: CLOUD_ENDPOINTS[cloud].authorityHost });
 }
 
 function commonOptions(connection: ArmConnection) {
@@ -179,7 +174,9 @@ function withAppPolicies<T extends { pipeline: Pipeline }>(client: T, connection
     throw new Error(`expected one defaultRetryPolicy in the SDK pipeline, found ${removed.length}`);
   }
   client.pipeline.addPolicy(
-    retryPolicy([appRetryStrategy(connection)], { maxRetries: connection.retryOptions?.maxRetries ?? 3 }),
+    coreRestPipeline().retryPolicy([appRetryStrategy(connection)], {
+      maxRetries: connection.retryOptions?.maxRetries ?? 3,
+    }),
     { phase: "Retry" },
   );
   client.pipeline.addPolicy(pollPolicy(connection));
@@ -212,7 +209,7 @@ export function networkClient(connection: ArmConnection, subscriptionId: string)
   return cached(networkClients, connection, subscriptionId.toLowerCase(), () => {
     const { scope, ...options } = commonOptions(connection);
     // Classic client: scopes are passed explicitly so sovereign clouds never ask for a public-cloud token.
-    const client = new NetworkManagementClient(connection.credential, subscriptionId, {
+    const client = new (armNetwork().NetworkManagementClient)(connection.credential, subscriptionId, {
       ...options,
       credentialScopes: [scope],
     });
@@ -224,7 +221,7 @@ export function containerClient(connection: ArmConnection, subscriptionId: strin
   return cached(containerClients, connection, subscriptionId.toLowerCase(), () => {
     const { scope, ...options } = commonOptions(connection);
     // Modular client: it defaults to the public cloud's scope unless told (azure-notes §5).
-    const client = new ContainerServiceClient(connection.credential, subscriptionId, {
+    const client = new (armContainerService().ContainerServiceClient)(connection.credential, subscriptionId, {
       ...options,
       credentials: { scopes: [scope] },
     });

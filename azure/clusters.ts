@@ -1,12 +1,13 @@
 // Reads AKS clusters and their node subnets from ARM and narrows them to ClusterFacts.
 // It decides nothing: what the facts mean is drift/cluster-profile.ts's job.
 import type { ManagedCluster } from "@azure/arm-containerservice";
-import { isRestError } from "@azure/core-rest-pipeline";
+import type { Subnet } from "@azure/arm-network";
 import type { ClusterFacts } from "../drift/cluster-profile";
 import type { Finding } from "../drift/types";
 import { GuardError } from "../errors";
 import { type ArmConnection, containerClient, networkClient } from "./clients";
 import { MANAGED_CLUSTER_TYPE, parseResourceId } from "./resource-id";
+import { isRestError } from "./sdk";
 
 export function factsFromCluster(cluster: ManagedCluster): ClusterFacts {
   const addons: Record<string, boolean> = {};
@@ -73,6 +74,121 @@ export interface NodeSubnets {
   findings: Finding[];
 }
 
+/** A node subnet as a pass needs it. */
+export interface SubnetFacts {
+  /** `addressPrefix` and `addressPrefixes`, as ARM gives them. */
+  prefixes: string[];
+  /** The route table the subnet sends its traffic through (where its egress goes; DESIGN §3). */
+  routeTableId?: string;
+}
+
+/**
+ * Where a pass gets its node subnets from. Either way a subnet that does not exist or may not be read
+ * rejects with ARM's own RestError (404/403), which readNodeSubnets turns into a finding.
+ */
+export interface SubnetSource {
+  subnet(subnetId: string): Promise<SubnetFacts>;
+}
+
+/** One GET per distinct subnet (kept for the pass): for a cluster or two, as the CLI reads them. */
+export function subnetsByGet(connection: ArmConnection): SubnetSource {
+  const read = new Map<string, Promise<SubnetFacts>>();
+  return {
+    subnet(subnetId) {
+      const key = subnetId.toLowerCase();
+      let facts = read.get(key);
+      if (facts === undefined) {
+        facts = getSubnet(connection, subnetId);
+        read.set(key, facts);
+      }
+      return facts;
+    },
+  };
+}
+
+/**
+ * Every node subnet of a pass from one virtual-network list per subscription: ARM's list
+ * (`GET /subscriptions/{s}/providers/Microsoft.Network/virtualNetworks`) embeds each network's
+ * subnets with their prefixes and route table, so the reads no longer grow with the fleet. ARM's own
+ * list is used rather than Azure Resource Graph because it is strongly consistent: a subnet changed a
+ * second ago reads as it is now, whereas Resource Graph's index lags ARM by seconds to minutes, and a
+ * pass that writes firewall rules from a stale prefix would open the wrong sources.
+ *
+ * Only the subscriptions the app was given are listed (`listed`); a subnet elsewhere, or one the list
+ * does not show, is read with a GET of its own (subnetsByGet): listing a whole subscription the app
+ * was not given could be refused (its Reader may be granted on that network alone) or be far larger
+ * than the few subnets needed; and a network missing from a list may be newer than the list, or
+ * readable to the app by itself only, so the subnet's own GET gives ARM's authoritative answer (the
+ * 404 or 403 that becomes a finding) rather than a guess. A subscription whose list is refused
+ * (403) or unknown (404) falls back to those GETs too.
+ */
+export function subnetsByNetworkList(
+  connection: ArmConnection,
+  listed: Iterable<string>,
+): SubnetSource & {
+  /** Starts the lists of these subnets' subscriptions at once, side by side. */
+  prefetch(subnetIds: Iterable<string>): Promise<void>;
+} {
+  const subscriptions = new Set([...listed].map((s) => s.toLowerCase()));
+  const lists = new Map<string, Promise<Map<string, SubnetFacts> | undefined>>();
+  const single = subnetsByGet(connection);
+  const listOf = (subscriptionId: string) => {
+    const key = subscriptionId.toLowerCase();
+    let list = lists.get(key);
+    if (list === undefined) {
+      list = listSubnets(connection, subscriptionId);
+      lists.set(key, list);
+    }
+    return list;
+  };
+  const listable = (subnetId: string): string | undefined => {
+    const subscriptionId = subnetParts(subnetId).subscriptionId;
+    return subscriptions.has(subscriptionId.toLowerCase()) ? subscriptionId : undefined;
+  };
+  return {
+    async subnet(subnetId) {
+      const subscriptionId = listable(subnetId);
+      if (subscriptionId !== undefined) {
+        const found = (await listOf(subscriptionId))?.get(subnetId.toLowerCase());
+        if (found !== undefined) return found;
+      }
+      return single.subnet(subnetId);
+    },
+    async prefetch(subnetIds) {
+      const needed = new Set<string>();
+      for (const id of subnetIds) {
+        let subscriptionId: string | undefined;
+        try {
+          subscriptionId = listable(id);
+        } catch {
+          // A malformed ID is reported when its pool is read, as before; here it only lists nothing.
+        }
+        if (subscriptionId !== undefined) needed.add(subscriptionId);
+      }
+      await Promise.all([...needed].map((s) => listOf(s)));
+    },
+  };
+}
+
+/** Subnets by lower-cased ID, from one paged list; undefined when the list is refused or unknown. */
+async function listSubnets(
+  connection: ArmConnection,
+  subscriptionId: string,
+): Promise<Map<string, SubnetFacts> | undefined> {
+  const subnets = new Map<string, SubnetFacts>();
+  try {
+    for await (const network of networkClient(connection, subscriptionId).virtualNetworks.listAll()) {
+      for (const subnet of network.subnets ?? []) {
+        if (subnet.id) subnets.set(subnet.id.toLowerCase(), subnetFacts(subnet));
+      }
+    }
+  } catch (error) {
+    if (isRestError(error) && (error.statusCode === 403 || error.statusCode === 404)) return undefined;
+    throw error;
+  }
+  return subnets;
+}
+
 /**
  * The address prefixes of every pool's subnet. A pool without a custom subnet (kubenet/managed VNet)
  * or a subnet that cannot be read is a finding: the rules' sources are never guessed.
@@ -80,7 +196,7 @@ export interface NodeSubnets {
 export async function readNodeSubnets(
   connection: ArmConnection,
   facts: ClusterFacts,
-  cache: Map<string, string[]> = new Map(),
+  source: SubnetSource = subnetsByGet(connection),
 ): Promise<NodeSubnets> {
   const cidrs: string[] = [];
   const findings: Finding[] = [];
@@ -94,42 +210,48 @@ export async function readNodeSubnets(
       });
       continue;
     }
-    const key = pool.vnetSubnetId.toLowerCase();
-    let prefixes = cache.get(key);
-    if (prefixes === undefined) {
-      try {
-        prefixes = await readSubnetPrefixes(connection, pool.vnetSubnetId);
-      } catch (error) {
-        if (!(isRestError(error) && (error.statusCode === 404 || error.statusCode === 403))) throw error;
-        findings.push({
-          code: "SUBNET_UNREADABLE",
-          severity: "error",
-          clusterId: facts.id,
-          message: `${facts.name}: subnet ${pool.vnetSubnetId} of pool ${pool.name} could not be read (${error.statusCode}).`,
-        });
-        continue;
-      }
-      cache.set(key, prefixes);
+    let subnet: SubnetFacts;
+    try {
+      subnet = await source.subnet(pool.vnetSubnetId);
+    } catch (error) {
+      if (!(isRestError(error) && (error.statusCode === 404 || error.statusCode === 403))) throw error;
+      findings.push({
+        code: "SUBNET_UNREADABLE",
+        severity: "error",
+        clusterId: facts.id,
+        message: `${facts.name}: subnet ${pool.vnetSubnetId} of pool ${pool.name} could not be read (${error.statusCode}).`,
+      });
+      continue;
     }
-    cidrs.push(...prefixes);
+    cidrs.push(...subnet.prefixes);
   }
   return { cidrs: [...new Set(cidrs)].sort(), findings };
 }
 
-async function readSubnetPrefixes(connection: ArmConnection, subnetId: string): Promise<string[]> {
+function subnetParts(subnetId: string) {
   const id = parseResourceId(subnetId);
   const [kind, subnetName] = id.children[0] ?? [];
   if (
     id.type.toLowerCase() !== "microsoft.network/virtualnetworks" ||
     kind?.toLowerCase() !== "subnets" ||
-    !subnetName
+    !subnetName ||
+    id.children.length !== 1
   ) {
     throw new GuardError("BAD_ARGUMENT", `"${subnetId}" is not a subnet resource ID.`);
   }
-  const subnet = await networkClient(connection, id.subscriptionId).subnets.get(
-    id.resourceGroup,
-    id.name,
-    subnetName,
+  return { subscriptionId: id.subscriptionId, resourceGroup: id.resourceGroup, network: id.name, subnetName };
+}
+
+function subnetFacts(subnet: Subnet): SubnetFacts {
+  return {
+    prefixes: [...(subnet.addressPrefix ? [subnet.addressPrefix] : []), ...(subnet.addressPrefixes ?? [])],
+    ...(subnet.routeTable?.id ? { routeTableId: subnet.routeTable.id } : {}),
+  };
+}
+
+async function getSubnet(connection: ArmConnection, subnetId: string): Promise<SubnetFacts> {
+  const { subscriptionId, resourceGroup, network, subnetName } = subnetParts(subnetId);
+  return subnetFacts(
+    await networkClient(connection, subscriptionId).subnets.get(resourceGroup, network, subnetName),
   );
-  return [...(subnet.addressPrefix ? [subnet.addressPrefix] : []), ...(subnet.addressPrefixes ?? [])];
 }

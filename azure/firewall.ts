@@ -9,12 +9,13 @@ import type {
   FirewallPolicyRuleCollectionGroupsCreateOrUpdateOptionalParams,
   NetworkManagementClient,
 } from "@azure/arm-network";
-import { isRestError, type RestError } from "@azure/core-rest-pipeline";
+import type { RestError } from "@azure/core-rest-pipeline";
 import { groupContentHash, planHash } from "../drift/plan";
 import type { PolicySnapshot, RuleCollectionGroup } from "../drift/types";
 import { GuardError } from "../errors";
 import { type ArmConnection, networkClient, throttlingRetryAfterMs } from "./clients";
 import { FIREWALL_POLICY_TYPE, parseResourceId } from "./resource-id";
+import { isRestError } from "./sdk";
 
 /** Answers that mean "the policy is busy with another write": wait and try again. */
 const BUSY_CODES = new Set(

@@ -10,4 +10,6 @@ export const FIREWALL_POLICY_ACTIONS = [
 export const READ_ACTIONS = [
   "Microsoft.ContainerService/managedClusters/read",
   "Microsoft.Network/virtualNetworks/subnets/read",
+  // The pass lists virtual networks per subscription (subnets embedded): one read instead of one per subnet.
+  "Microsoft.Network/virtualNetworks/read",
 ] as const;

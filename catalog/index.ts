@@ -7,7 +7,10 @@ export { closest, normaliseRegion, REGIONS } from "./regions";
 export {
   type ApplicationRule,
   DNS_PROXY_NOTE,
+  describePorts,
+  entryApplies,
   featureOrder,
+  fillTemplate,
   type NetworkRule,
   type RenderRequest,
   type RuleSet,

@@ -102,7 +102,7 @@ export function ruleName(prefix: string, key: string): string {
     : `${name.slice(0, NAME_LIMIT - 9).replace(/[.-]+$/, "")}-${fnv1a(name)}`;
 }
 
-function fillTemplate(
+export function fillTemplate(
   template: string,
   region: string,
   parameters: ParameterValues,
@@ -122,7 +122,7 @@ function written(entry: CatalogEntry): string {
   return entry.asWritten.replace(/\s*<br\s*\/?>\s*/gi, " ").replace(/\*\*|`/g, "");
 }
 
-function describePorts(ports: readonly PortSpec[]): string {
+export function describePorts(ports: readonly PortSpec[]): string {
   return ports.map((p) => `${p.protocol}:${p.port}`).join(", ");
 }
 
@@ -138,6 +138,17 @@ function note(acc: Accumulator, entry: CatalogEntry): void {
 function describe(acc: Accumulator, extra?: string): string {
   const conditions = acc.conditions.length > 0 ? ` (${acc.conditions.join("; ")})` : "";
   return `${featureOrder(acc.features).join(", ")}: ${acc.purposes.join(" / ")}${conditions}${extra ? ` ${extra}` : ""}`;
+}
+
+/** Whether the catalog entry is rendered for this request: its cloud, features, region and conditions. */
+export function entryApplies(entry: CatalogEntry, request: Omit<RenderRequest, "catalog">): boolean {
+  const parameters = request.parameters ?? {};
+  if (!entry.clouds.includes(request.cloud)) return false;
+  if (entry.feature !== "base" && !request.features.includes(entry.feature)) return false;
+  if (entry.alternative !== undefined) return false;
+  if (entry.regions !== undefined && !entry.regions.includes(request.region)) return false;
+  if (request.privateCluster === true && entry.notForPrivateClusters === true) return false;
+  return entry.onlyWithParameter === undefined || parameters[entry.onlyWithParameter] !== undefined;
 }
 
 export function renderRules(request: RenderRequest): RuleSet {
@@ -176,11 +187,7 @@ export function renderRules(request: RenderRequest): RuleSet {
   const apiServerAddresses = () => parameters.apiServerIp ?? [`AzureCloud.${region}`];
 
   for (const entry of catalog.entries) {
-    if (!entry.clouds.includes(cloud) || !enabled.includes(entry.feature)) continue;
-    if (entry.alternative !== undefined) continue;
-    if (entry.regions !== undefined && !entry.regions.includes(region)) continue;
-    if (request.privateCluster === true && entry.notForPrivateClusters === true) continue;
-    if (entry.onlyWithParameter !== undefined && parameters[entry.onlyWithParameter] === undefined) continue;
+    if (!entryApplies(entry, request)) continue;
 
     const destination = entry.destination;
     switch (destination.kind) {

@@ -50,7 +50,7 @@ export function desiredGroup(
   settings: ManagedGroupSettings,
   options: DesiredGroupOptions = {},
 ): DesiredGroup {
-  const catalog = loadCatalog(settings.catalogVersion);
+  const catalog = settings.catalog ?? loadCatalog(settings.catalogVersion);
   const dnsProxyEnabled = options.dnsProxyEnabled ?? true;
   const findings: Finding[] = [];
   const currentByName = new Map((current?.ruleCollections ?? []).map((c) => [c.name.toLowerCase(), c]));

@@ -1,7 +1,7 @@
 // The drift room's contract: what the adapters hand in (clusters, the firewall policy as read) and
 // what comes out (a plan). Plain JSON both ways. Rule shapes are those of @azure/arm-network's
 // models (the SDK flattens ARM's `properties` envelope), so adapters pass them through unchanged.
-import type { Cloud, Feature, ParameterValues } from "../catalog";
+import type { Catalog, Cloud, Feature, ParameterValues } from "../catalog";
 
 export const MODES = ["audit", "auto", "approve"] as const;
 export type Mode = (typeof MODES)[number];
@@ -102,6 +102,11 @@ export interface ManagedGroupSettings {
   /** Priority of that group (100–65000). */
   groupPriority: number;
   catalogVersion: string;
+  /**
+   * The catalog itself, when it is not a shipped version: one imported from Microsoft's page that a
+   * person is asked to adopt (or adopted). `catalogVersion` is then its version id, for messages.
+   */
+  catalog?: Catalog;
   /** Operator explicitly allowed `*` as source when a cluster's subnets cannot be read. */
   allowAnySource: boolean;
 }

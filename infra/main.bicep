@@ -278,6 +278,7 @@ module functionApp 'modules/functionapp.bicep' = {
     storageQueueEndpoint: storage.outputs.queueEndpoint
     storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    catalogStoreUrl: storage.outputs.catalogStoreContainerUrl
     appInsightsConnectionString: monitoring.outputs.connectionString
     signingKeySecretUri: vault.outputs.signingKeySecretUri
     maximumInstanceCount: maximumInstanceCount

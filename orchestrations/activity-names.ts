@@ -3,6 +3,7 @@
 // orchestration's history, so they carry counts and hashes, never whole plans or profiles.
 import type { Mode, PlanRisk } from "../drift/types";
 import type { DecisionFacts } from "./approval-token";
+import type { CatalogInUse } from "./catalog-adoption";
 import type { ReconcilerSettings } from "./reconciler-settings";
 
 export const ACTIVITIES = {
@@ -10,6 +11,7 @@ export const ACTIVITIES = {
   requestApproval: "requestApproval",
   applyPlan: "applyPlan",
   verifyDecision: "verifyDecision",
+  recordAdoption: "recordAdoption",
 } as const;
 
 /** At most this many cluster IDs travel in history and status; the count is always exact. */
@@ -44,6 +46,8 @@ export interface GatherOutput {
   clusterIds: string[];
   /** The plan's one-line summary ("Plan: 3 to add, …"), for status and the notification. */
   summary: string;
+  /** The catalog the plan was made with (absent from activities that ran before it existed). */
+  catalog?: CatalogInUse;
 }
 
 export interface RequestApprovalInput {
@@ -65,7 +69,10 @@ export interface RequestApprovalOutput {
 
 export interface ApplyInput {
   policyId: string;
-  /** Only this exact change may be written: the activity re-plans and compares. */
+  /**
+   * Only this exact change may be written: the activity writes the planned body it kept (or, in a
+   * process that did not plan it, re-plans) and checks the group still holds baseHash first.
+   */
   changeHash: string;
   /** Its two sides: the group as read when decided, and the group to write. */
   baseHash: string;
@@ -81,7 +88,7 @@ export interface ApplyOutput {
   outcome: "applied" | "superseded" | "nothing-to-do" | "failed";
   /** PUTs Azure accepted. */
   writes: number;
-  /** The group reads back Succeeded and a fresh plan finds no drift. */
+  /** The group reads back Succeeded with exactly the content written. */
   converged: boolean;
   /** Why it did not converge, for the pass record. */
   detail?: string;
@@ -90,4 +97,14 @@ export interface ApplyOutput {
 /** A decision event to check: its facts and the proof the approval endpoint made over them. */
 export interface VerifyDecisionInput extends DecisionFacts {
   proof: unknown;
+}
+
+/** A policy's answer to an offered page (catalog-adoption.ts), recorded once the pass settled it. */
+export interface RecordAdoptionInput {
+  policyId: string;
+  pageSha256: string;
+  importedAs: string;
+  state: "adopted" | "declined" | "expired";
+  at: string;
+  by?: string;
 }

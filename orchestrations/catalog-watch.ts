@@ -1,13 +1,31 @@
-// Watching Microsoft's AKS outbound-rules page (issue 11, part 3; notify only): fetch the page's
-// markdown source with the last ETag seen, read it as a catalog version with the importer, compare its
-// requirements with the catalog version in use (`catalog diff`'s diffCatalogs) and, on a difference,
-// log AksEgressGuard.CatalogChanged and publish it to the notification topic. Nothing is adopted: the
-// catalog in use stays what AKS_EGRESS_CATALOG_VERSION says. A fetch failure, a page the importer
-// cannot read or a page with rows to review is reported (AksEgressGuard.CatalogWatchFailed) and
-// changes nothing, not even what was last seen, so the next run tries (and reports) again.
+// Watching Microsoft's AKS outbound-rules page (issue 11, part 3): fetch the page's markdown source
+// with the last ETag seen, read it as a catalog version with the importer, compare its requirements
+// with the catalog version in use (`catalog diff`'s diffCatalogs) and, on a difference, log
+// AksEgressGuard.CatalogChanged and publish it to the notification topic with what each policy's
+// clusters would gain and lose. With AKS_EGRESS_CATALOG_ADOPTION=approve the page is also stored and
+// offered: each policy then plans with it and asks a person (catalog-adoption.ts); nothing is applied
+// unapproved. A fetch failure, a page the importer cannot read or a page with rows to review is
+// reported (AksEgressGuard.CatalogWatchFailed) and changes nothing, not even what was last seen, so
+// the next run tries (and reports) again. What was last seen lives in the catalog store (watch.json),
+// so a restart neither refetches blindly nor reports the same difference twice.
 import { createHash } from "node:crypto";
-import { type CatalogDiff, diffCatalogs, loadCatalog, type RequirementChange } from "../catalog";
+import { z } from "zod";
+import type { CatalogStore } from "../azure/catalog-store";
+import {
+  type Catalog,
+  type CatalogDiff,
+  diffCatalogs,
+  loadCatalog,
+  type RequirementChange,
+} from "../catalog";
 import { pageHash, readPageAsVersion } from "../catalog/import/version";
+import { type CatalogImpact, catalogImpact } from "../drift/catalog-impact";
+import { isGuardError } from "../errors";
+import { policyCatalog } from "./activities/catalog-choice";
+import { gatherPolicy } from "./activities/gather";
+import { connectionFor, passSettingsFrom } from "./activities/handlers";
+import { updateAdoption, withOffer } from "./catalog-adoption";
+import { catalogStoreFor } from "./catalog-store";
 import { CLOUD_EVENT_SOURCE, publishNotifications } from "./notifications";
 import type { AppSettings } from "./settings";
 import { EVENTS, type Logger, logEvent } from "./telemetry";
@@ -22,28 +40,35 @@ export const TRACE_CHANGES_MAX = 5;
 const PAGE_BYTES_MAX = 4 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 30_000;
 
-/**
- * What the watch last saw. Kept in this process's memory only (no store holds it yet): a restart
- * fetches the page without If-None-Match and reports a standing difference once more.
- */
-export interface WatchState {
+/** The catalog store document that holds what the watch last saw. */
+export const WATCH_DOCUMENT = "watch.json";
+
+const watchStateSchema = z.object({
   /** The catalog version the rest was seen against; a different one starts afresh. */
-  catalogVersion?: string;
-  url?: string;
-  etag?: string;
+  catalogVersion: z.string().optional(),
+  url: z.string().optional(),
+  etag: z.string().optional(),
   /** SHA-256 of the last page read successfully (for servers that ignore If-None-Match). */
-  pageSha256?: string;
+  pageSha256: z.string().optional(),
   /** A hash of the last difference reported, so that the same difference is reported once. */
-  reported?: string;
-}
+  reported: z.string().optional(),
+});
+export type WatchState = z.infer<typeof watchStateSchema>;
 
 export type WatchOutcome =
   | { outcome: "not-modified" }
   | { outcome: "same-page" }
   | { outcome: "matches"; importedAs: string }
   | { outcome: "already-reported"; importedAs: string; changes: number }
-  | { outcome: "changed"; importedAs: string; changes: number; published: boolean }
-  | { outcome: "failed"; stage: "fetch" | "read" | "review" | "publish"; reason: string };
+  | {
+      outcome: "changed";
+      importedAs: string;
+      changes: number;
+      published: boolean;
+      /** With adoption "approve": the page was stored and offered to every policy (signal them). */
+      offered: boolean;
+    }
+  | { outcome: "failed"; stage: "store" | "fetch" | "read" | "review" | "offer" | "publish"; reason: string };
 
 export interface CatalogChangedData {
   url: string;
@@ -57,16 +82,27 @@ export interface CatalogChangedData {
   /** The catalog version in use, compared against, and the cloud compared. */
   catalogVersion: string;
   cloud: string;
-  adoption: "notify";
+  adoption: "notify" | "approve";
+  /** With "approve": each policy plans with the page and asks a person before anything is written. */
+  offered: boolean;
   counts: { added: number; removed: number; changed: number; total: number };
   /** The requirement diff, from the catalog in use to the page, first EVENT_CHANGES_MAX of it. */
   changes: RequirementChange[];
   changesLeftOut: number;
   /** Judgements that no longer match anything on the page: the page moved under them. */
   unmatchedJudgements: string[];
+  /** Per policy in scope: what its clusters would gain and lose with the page. */
+  policies: PolicyImpact[];
 }
 
-const processState: WatchState = {};
+/** What one policy's clusters would gain and lose, bounded for the event (counts stay exact). */
+export type PolicyImpact =
+  | ({ policyId: string; catalogInUse: string; groupsLeftOut: number } & CatalogImpact)
+  | { policyId: string; error: string };
+
+/** Impact groups per policy in an event, and requirement lines per group. */
+const IMPACT_GROUPS_MAX = 20;
+const IMPACT_ITEMS_MAX = 40;
 
 /** One line per change, as a trace shows it: `added AzureCloud base packages.aks.azure.com HTTPS:443`. */
 export function changeLine(c: RequirementChange): string {
@@ -89,7 +125,41 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 export interface WatchOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
-  state?: WatchState;
+  /** Where what was seen, and the pages offered, are kept (default: the configured catalog store). */
+  store?: CatalogStore;
+  /** What each policy in scope would gain and lose (default: read each policy's estate from ARM). */
+  impacts?: (page: Catalog) => Promise<PolicyImpact[]>;
+}
+
+function bounded(policyId: string, catalogInUse: string, impact: CatalogImpact): PolicyImpact {
+  const groups = impact.groups.slice(0, IMPACT_GROUPS_MAX).map((g) => ({
+    ...g,
+    gains: g.gains.slice(0, IMPACT_ITEMS_MAX),
+    losses: g.losses.slice(0, IMPACT_ITEMS_MAX),
+  }));
+  return {
+    policyId,
+    catalogInUse,
+    ...impact,
+    groups,
+    groupsLeftOut: impact.groups.length - groups.length,
+  };
+}
+
+/** Each policy in scope: its clusters as a pass reads them, against the catalog it plans with now. */
+export async function policyImpacts(settings: AppSettings, page: Catalog): Promise<PolicyImpact[]> {
+  const out: PolicyImpact[] = [];
+  for (const policyId of settings.firewallPolicies) {
+    try {
+      const chosen = await policyCatalog(settings, policyId);
+      const current = chosen.replacing ?? chosen.catalog;
+      const gathered = await gatherPolicy(connectionFor(settings), policyId, passSettingsFrom(settings));
+      out.push(bounded(policyId, current.version, catalogImpact(gathered.clusters, current, page)));
+    } catch (error) {
+      out.push({ policyId, error: reason(error) });
+    }
+  }
+  return out;
 }
 
 /** One run of the watch. Never throws: every outcome is a result, and failures are also logged. */
@@ -98,11 +168,35 @@ export async function watchCatalog(
   logger: Logger,
   options: WatchOptions = {},
 ): Promise<WatchOutcome> {
-  const state = options.state ?? processState;
   const url = settings.catalogWatchUrl;
-  if (state.catalogVersion !== settings.catalogVersion || state.url !== url) {
-    for (const key of Object.keys(state)) delete state[key as keyof WatchState];
+  let store: CatalogStore;
+  let state: WatchState = {};
+  let stateEtag: string | undefined;
+  try {
+    store = options.store ?? catalogStoreFor(settings);
+    const doc = await store.read(WATCH_DOCUMENT);
+    const parsed = watchStateSchema.safeParse(doc?.value);
+    stateEtag = doc?.etag;
+    // Unreadable, or seen against another catalog version or URL: start afresh.
+    if (parsed.success && parsed.data.catalogVersion === settings.catalogVersion && parsed.data.url === url)
+      state = parsed.data;
+  } catch (error) {
+    logEvent(
+      logger,
+      EVENTS.catalogWatchFailed,
+      { url, stage: "store", reason: reason(error), catalogVersion: settings.catalogVersion },
+      "warn",
+    );
+    return { outcome: "failed", stage: "store", reason: reason(error) };
   }
+  const remember = async (next: WatchState) => {
+    try {
+      stateEtag = await store.write(WATCH_DOCUMENT, next, stateEtag);
+    } catch (error) {
+      // Another run wrote first (timers are singletons, so rarely): it saw at least as much.
+      if (!isGuardError(error, "CATALOG_STORE_CONFLICT")) throw error;
+    }
+  };
   const failed = (
     stage: Extract<WatchOutcome, { outcome: "failed" }>["stage"],
     why: string,
@@ -152,7 +246,7 @@ export async function watchCatalog(
   const sha = pageHash(source);
   if (sha === state.pageSha256) {
     // The server ignored If-None-Match (or has no ETags): the same text, already compared.
-    if (etag !== undefined) state.etag = etag;
+    if (etag !== undefined && etag !== state.etag) await remember({ ...state, etag });
     logger.info(`catalog watch: ${url} is the page already compared (SHA-256 ${sha.slice(0, 12)})`);
     return { outcome: "same-page" };
   }
@@ -179,17 +273,16 @@ export async function watchCatalog(
 
   const diff = diffCatalogs(loadCatalog(settings.catalogVersion), built.catalog, [settings.cloud]);
   const importedAs = built.catalog.version;
-  const seen = (reported?: string) => {
-    state.catalogVersion = settings.catalogVersion;
-    state.url = url;
-    state.pageSha256 = sha;
-    if (etag !== undefined) state.etag = etag;
-    else delete state.etag;
-    if (reported !== undefined) state.reported = reported;
-    else delete state.reported;
-  };
+  const seenState = (reported?: string): WatchState => ({
+    catalogVersion: settings.catalogVersion,
+    url,
+    pageSha256: sha,
+    ...(etag !== undefined ? { etag } : {}),
+    ...(reported !== undefined ? { reported } : {}),
+  });
+  const seen = (reported?: string) => remember(seenState(reported));
   if (diff.changes.length === 0) {
-    seen();
+    await seen();
     logger.info(
       `catalog watch: the page (${importedAs}) holds the requirements of catalog version ${settings.catalogVersion} for ${settings.cloud}`,
     );
@@ -199,12 +292,53 @@ export async function watchCatalog(
     .update(JSON.stringify([settings.catalogVersion, settings.cloud, diff.changes]))
     .digest("hex");
   if (key === state.reported) {
-    seen(key);
+    await seen(key);
     logger.info(
       `catalog watch: the page changed but its difference from ${settings.catalogVersion} (${diff.changes.length} change(s)) was reported already`,
     );
     return { outcome: "already-reported", importedAs, changes: diff.changes.length };
   }
+
+  // Claimed before anything is announced: two runs at once (the schedule's and one on demand) both
+  // read the old state, and only the one whose conditional write lands reports. A failure below gives
+  // the claim back, so the next run reports it.
+  const before = state;
+  try {
+    stateEtag = await store.write(WATCH_DOCUMENT, seenState(key), stateEtag);
+  } catch (error) {
+    if (!isGuardError(error, "CATALOG_STORE_CONFLICT"))
+      return failed("store", `recording the difference failed: ${reason(error)}`, { pageSha256: sha });
+    logger.info("catalog watch: another run recorded this page first; it reports it");
+    return { outcome: "already-reported", importedAs, changes: diff.changes.length };
+  }
+  const giveBack = async () => {
+    try {
+      stateEtag = await store.write(WATCH_DOCUMENT, before, stateEtag);
+    } catch {
+      // Someone wrote since: they saw at least as much.
+    }
+  };
+
+  // Offered before it is announced, so that the event never names an offer the policies cannot see.
+  const offered = settings.catalogAdoption === "approve";
+  if (offered) {
+    try {
+      await store.putPage(source);
+      await updateAdoption(store, settings, (record) =>
+        withOffer(record, {
+          pageSha256: sha,
+          importedAs,
+          pageDate: built.catalog.document.date,
+          url,
+          offeredAt: new Date().toISOString(),
+        }),
+      );
+    } catch (error) {
+      await giveBack();
+      return failed("offer", `storing the page for adoption failed: ${reason(error)}`, { pageSha256: sha });
+    }
+  }
+  const policies = await (options.impacts ?? ((page) => policyImpacts(settings, page)))(built.catalog);
 
   const data: CatalogChangedData = {
     url,
@@ -216,10 +350,12 @@ export async function watchCatalog(
     catalogVersion: settings.catalogVersion,
     cloud: settings.cloud,
     adoption: settings.catalogAdoption,
+    offered,
     counts: counts(diff),
     changes: diff.changes.slice(0, EVENT_CHANGES_MAX),
     changesLeftOut: Math.max(0, diff.changes.length - EVENT_CHANGES_MAX),
     unmatchedJudgements: built.unmatched.slice(0, 20).map((u) => `${u.note} (${u.reason})`.slice(0, 300)),
+    policies,
   };
   const topic = settings.notificationTopicEndpoint !== undefined;
   logEvent(logger, EVENTS.catalogChanged, {
@@ -233,6 +369,12 @@ export async function watchCatalog(
     counts: data.counts,
     firstChanges: diff.changes.slice(0, TRACE_CHANGES_MAX).map(changeLine),
     unmatchedJudgements: built.unmatched.length,
+    offered,
+    policies: policies.map((p) =>
+      "error" in p
+        ? `${p.policyId}: not read (${p.error})`
+        : `${p.policyId}: ${p.clustersAffected} of ${p.clusterCount} cluster(s) affected`,
+    ),
     sentTo: topic ? "notification topic" : "nowhere: no notification topic is set",
   });
   let published = false;
@@ -247,11 +389,11 @@ export async function watchCatalog(
       },
     ]);
   } catch (error) {
-    // Not recorded as seen: the next run reports it again.
+    // Not kept as seen: the next run reports it again.
+    await giveBack();
     return failed("publish", `publishing to the notification topic failed: ${reason(error)}`, {
       pageSha256: sha,
     });
   }
-  seen(key);
-  return { outcome: "changed", importedAs, changes: diff.changes.length, published };
+  return { outcome: "changed", importedAs, changes: diff.changes.length, published, offered };
 }

@@ -1,10 +1,9 @@
 // The notification topic: an Event Grid topic (CloudEvents schema) that approval requests and catalog
 // changes are published to. Published with the topic key when one is set, else with the app's identity.
 import fs from "node:fs";
-import { AzureKeyCredential } from "@azure/core-auth";
-import { EventGridPublisherClient, type SendCloudEventInput } from "@azure/eventgrid";
-import { DefaultAzureCredential } from "@azure/identity";
+import type { SendCloudEventInput } from "@azure/eventgrid";
 import { isLocalEndpoint } from "../azure/clients";
+import { coreAuth, eventGrid, identity } from "../azure/sdk";
 import type { AppSettings } from "./settings";
 
 export const CLOUD_EVENT_SOURCE = "/aks-egress-guard";
@@ -16,11 +15,11 @@ export async function publishNotifications(
 ): Promise<boolean> {
   if (settings.notificationTopicEndpoint === undefined) return false;
   const credential = settings.notificationTopicKey
-    ? new AzureKeyCredential(settings.notificationTopicKey)
-    : new DefaultAzureCredential();
+    ? new (coreAuth().AzureKeyCredential)(settings.notificationTopicKey)
+    : new (identity().DefaultAzureCredential)();
   const local = isLocalEndpoint(settings.notificationTopicEndpoint);
   const ca = local && settings.armCaFile ? fs.readFileSync(settings.armCaFile, "utf8") : undefined;
-  const publisher = new EventGridPublisherClient(
+  const publisher = new (eventGrid().EventGridPublisherClient)(
     settings.notificationTopicEndpoint,
     "CloudEvent",
     credential,

@@ -11,8 +11,10 @@ import {
   type ApplyOutput,
   type GatherOutput,
   type PlanSummary,
+  type RecordAdoptionInput,
   type RequestApprovalOutput,
 } from "./activity-names";
+import type { CatalogInUse } from "./catalog-adoption";
 import { Mailbox } from "./mailbox";
 import { type ReconcilerSettings, reconcilerSettingsFrom } from "./reconciler-settings";
 import { appSettings } from "./settings";
@@ -39,7 +41,7 @@ const clip = (text: string) => (text.length <= TEXT_KEPT ? text : `${text.slice(
 const clipReason = (r: ChangeReason): ChangeReason => ({ ...r, detail: clip(r.detail) });
 
 export interface ChangeReason {
-  source: "event" | "sweep" | "manual" | "startup";
+  source: "event" | "sweep" | "manual" | "startup" | "catalog";
   detail: string;
   eventId?: string;
 }
@@ -85,6 +87,8 @@ export interface PassRecord {
   approver?: string;
   /** The approval decided in this pass, if one was. */
   decision?: DecisionTaken;
+  /** The catalog the pass planned with: "2026-06", "2026-06 (adopted page)", "2026-06 (offered page)". */
+  catalog?: string;
 }
 
 export interface ReconcilerInput {
@@ -306,6 +310,11 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
   return undefined;
 };
 
+function catalogLabel(inUse: CatalogInUse): string {
+  if (inUse.source === "configured") return inUse.version;
+  return `${inUse.version} (${inUse.source === "adopted" ? "adopted" : "offered"} page)`;
+}
+
 function planStatus(plan: PlanSummary): NonNullable<ReconcilerStatus["plan"]> {
   return {
     action: plan.action,
@@ -345,14 +354,48 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
     summary: clip(summary),
     clusterCount: gathered.clusterCount,
     changes: plan.changes,
+    ...(gathered.catalog ? { catalog: catalogLabel(gathered.catalog) } : {}),
     ...extra,
   });
-  const decision = decide(
+  const decided = decide(
     plan,
     plan.mode,
     settings,
     removalsWithin(p.removals, context.df.currentUtcDateTime, settings.removalWindowHours),
   );
+  // A page of Microsoft's that this policy has not adopted yet is never applied without a person,
+  // whatever the mode says (audit still only reports).
+  const candidate = gathered.catalog?.source === "candidate" ? gathered.catalog : undefined;
+  const decision =
+    candidate && decided.outcome === "apply"
+      ? {
+          ...decided,
+          outcome: "approve" as const,
+          reasons: [
+            `adopting Microsoft's page ${candidate.version} in place of catalog ${candidate.replacing} needs a person's approval`,
+            ...decided.reasons,
+          ],
+        }
+      : candidate && decided.outcome === "approve"
+        ? {
+            ...decided,
+            reasons: [
+              `adopting Microsoft's page ${candidate.version} in place of ${candidate.replacing}`,
+              ...decided.reasons,
+            ],
+          }
+        : decided;
+  const answer = function* (state: RecordAdoptionInput["state"], by?: string) {
+    if (candidate === undefined) return;
+    yield context.df.callActivityWithRetry(ACTIVITIES.recordAdoption, RETRY, {
+      policyId: input.policyId,
+      pageSha256: candidate.pageSha256,
+      importedAs: candidate.version,
+      state,
+      at: context.df.currentUtcDateTime.toISOString(),
+      ...(by ? { by } : {}),
+    } satisfies RecordAdoptionInput);
+  };
   log(EVENTS.planComputed, {
     clusters: gathered.clusterIds,
     clusterCount: gathered.clusterCount,
@@ -372,19 +415,27 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
   let taken: DecisionTaken | undefined;
   if (decision.outcome === "approve") {
     const waited = yield* awaitApproval(p, gathered, decision.reasons);
-    if (waited.kind === "expired")
-      return record("expired", `approval ${waited.approvalId} expired; the drift stays reported`);
+    if (waited.kind === "expired") {
+      // An offer nobody answered is set aside for this policy: its other drift is not held hostage.
+      yield* answer("expired");
+      return record(
+        "expired",
+        `approval ${waited.approvalId} expired; the drift stays reported${candidate ? `; page ${candidate.version} set aside for this policy` : ""}`,
+      );
+    }
     if (waited.kind === "superseded")
       return record(
         "superseded",
         `approval ${waited.approvalId} superseded: the change moved while it waited; asking again`,
       );
     taken = waited.decision;
-    if (taken.decision === "reject")
+    if (taken.decision === "reject") {
+      yield* answer("declined", taken.approver);
       return record("rejected", `rejected by ${taken.approver}`, {
         approver: taken.approver,
         decision: taken,
       });
+    }
   }
 
   status({ phase: "applying", plan: planStatus(plan), ...(taken ? { decided: taken } : {}) });
@@ -433,9 +484,11 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
       `applied with ${applied.writes} write(s), but ${applied.detail ?? "drift remains"}`,
       by,
     );
+  // Adopted only once Azure reports the write that carries it as done.
+  yield* answer("adopted", taken?.approver);
   return record(
     "applied",
-    `applied ${plan.changes} change(s) with ${applied.writes} write(s)${taken ? `, approved by ${taken.approver}` : ""}`,
+    `applied ${plan.changes} change(s) with ${applied.writes} write(s)${taken ? `, approved by ${taken.approver}` : ""}${candidate ? `; page ${candidate.version} adopted` : ""}`,
     by,
   );
 }

@@ -47,6 +47,11 @@ export interface AppSettings {
   catalogWatchUrl: string;
   /** What a change of the page leads to: "notify" only reports it ("approve" is not built yet). */
   catalogAdoption: CatalogAdoption;
+  /**
+   * The blob container where the catalog watch keeps what must survive restarts (the last version seen,
+   * imported pages); process memory when absent (lost on restart).
+   */
+  catalogStoreUrl?: string;
   debounceSeconds: number;
   defaultFeatures: Feature[];
   allowAnySource: boolean;
@@ -82,6 +87,7 @@ export const SETTING_NAMES = {
   catalogWatchSchedule: "AKS_EGRESS_CATALOG_WATCH_SCHEDULE",
   catalogWatchUrl: "AKS_EGRESS_CATALOG_WATCH_URL",
   catalogAdoption: "AKS_EGRESS_CATALOG_ADOPTION",
+  catalogStoreUrl: "AKS_EGRESS_CATALOG_STORE_URL",
   debounceSeconds: "AKS_EGRESS_DEBOUNCE_SECONDS",
   defaultFeatures: "AKS_EGRESS_DEFAULT_FEATURES",
   allowAnySource: "AKS_EGRESS_ALLOW_ANY_SOURCE",
@@ -90,7 +96,7 @@ export const SETTING_NAMES = {
   armCaFile: "AKS_EGRESS_ARM_CA_FILE",
 } as const satisfies Record<keyof AppSettings, string>;
 
-export const CATALOG_ADOPTIONS = ["notify"] as const;
+export const CATALOG_ADOPTIONS = ["notify", "approve"] as const;
 export type CatalogAdoption = (typeof CATALOG_ADOPTIONS)[number];
 /** The raw markdown of Microsoft's page, on the main branch of its public repository. */
 export const DEFAULT_CATALOG_WATCH_URL =
@@ -118,6 +124,32 @@ const number = (min: number, max: number, integer = true) =>
     .refine((n) => (!integer || Number.isInteger(n)) && n >= min && n <= max, {
       message: `expected ${integer ? "a whole number" : "a number"} from ${min} to ${max}`,
     });
+// The catalog store's blob container: `https://<account host>/<container>`, or path-style
+// `https://127.0.0.1:<port>/<account>/<container>` for localhost (the ARM emulator's Blob service), as
+// @azure/storage-blob addresses those hosts. HTTPS only: the SDK sends its bearer token over nothing
+// else. No query: the app signs in with its identity, never a SAS.
+const PATH_STYLE_HOST = /^(localhost|\[[0-9a-f:.]+\]|\d{1,3}(\.\d{1,3}){3})$/i;
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+const blobContainerUrl = z.string().superRefine((raw, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "expected the https URL of a blob container" });
+    return;
+  }
+  const segments = url.pathname.split("/").filter((s) => s !== "");
+  const message =
+    url.protocol !== "https:"
+      ? "expected https: the Storage client sends its bearer token over HTTPS only (the local ARM emulator serves HTTPS)"
+      : url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== ""
+        ? "expected no query, fragment or user: the app signs in with its identity, not a SAS or key"
+        : segments.length !== (PATH_STYLE_HOST.test(url.hostname) ? 2 : 1) ||
+            !CONTAINER_NAME.test(segments.at(-1) ?? "")
+          ? "expected https://<account>.blob.<storage suffix>/<container> (https://127.0.0.1:<port>/devstoreaccount1/<container> for the local emulator); a container name is 3-63 lower-case letters, digits and hyphens"
+          : undefined;
+  if (message !== undefined) ctx.addIssue({ code: "custom", message });
+});
 // NCRONTAB with six fields (seconds first), as the Functions timer trigger takes it.
 const NCRONTAB = /^(\S+\s+){5}\S+$/;
 
@@ -270,16 +302,12 @@ export function loadSettings(env: Env = process.env): AppSettings {
       z
         .string()
         .transform((v) => v.toLowerCase())
-        .pipe(
-          z.enum(CATALOG_ADOPTIONS, {
-            error: (issue) =>
-              issue.input === "approve"
-                ? "approve (plan with the imported catalog, always asking a person) is not built yet: use notify"
-                : "expected notify",
-          }),
-        ),
+        .pipe(z.enum(CATALOG_ADOPTIONS, { error: () => `expected one of ${CATALOG_ADOPTIONS.join(", ")}` })),
       "notify",
     ),
+    ...(get("catalogStoreUrl")
+      ? { catalogStoreUrl: check("catalogStoreUrl", blobContainerUrl, "").replace(/\/$/, "") }
+      : {}),
     debounceSeconds: check("debounceSeconds", number(0, 3600), 30),
     defaultFeatures,
     allowAnySource: asBool(check("allowAnySource", bool, "false")),
@@ -299,6 +327,12 @@ export function loadSettings(env: Env = process.env): AppSettings {
   if (settings.firewallPolicies.length === 0) {
     problems.push(
       `${SETTING_NAMES.firewallPolicies} (or ${SETTING_NAMES.defaultPolicyId}) is empty: name at least one firewall policy to manage.`,
+    );
+  }
+  // Offers and answers must be seen by every instance and survive restarts: process memory will not do.
+  if (settings.catalogAdoption === "approve" && settings.catalogStoreUrl === undefined) {
+    problems.push(
+      `${SETTING_NAMES.catalogAdoption}="approve" needs ${SETTING_NAMES.catalogStoreUrl}: the offered page and each policy's answer are kept there, for every instance and across restarts.`,
     );
   }
   if (problems.length > 0) {

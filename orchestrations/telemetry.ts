@@ -15,6 +15,7 @@ export const EVENTS = {
   passFailed: "AksEgressGuard.PassFailed",
   catalogChanged: "AksEgressGuard.CatalogChanged",
   catalogWatchFailed: "AksEgressGuard.CatalogWatchFailed",
+  catalogAdoption: "AksEgressGuard.CatalogAdoption",
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];

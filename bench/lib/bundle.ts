@@ -29,6 +29,11 @@ function packageOf(source: string): string {
   if (modules?.[1]) return modules[1];
   const webpack = /^webpack:\/\/((?:@[^/]+\/)?[^/]+)/.exec(source);
   if (webpack?.[1]) return webpack[1];
+  // A package whose own source map names its sources by URL (entities: raw.githubusercontent.com/fb55/entities/…).
+  const github = /^https?:\/\/raw\.githubusercontent\.com\/[^/]+\/([^/]+)\//.exec(source);
+  if (github?.[1]) return github[1];
+  const url = /^[a-z]+:\/\/([^/]+)/.exec(source);
+  if (url?.[1]) return url[1];
   const own = source.replace(/^(\.\.\/)+/, "").split("/")[0] ?? source;
   return `(app) ${own}/`;
 }

@@ -5,8 +5,9 @@
 // first without recursion (depth, number of values, amount of text), so nothing after it (the
 // @azure/eventgrid deserializer, zod, String(), JSON.stringify of the log line) ever walks an event
 // nested thousands deep; and every text taken from the event into a reason or log line is clipped.
-import { EventGridDeserializer } from "@azure/eventgrid";
+import type { EventGridDeserializer } from "@azure/eventgrid";
 import { z } from "zod";
+import { eventGrid } from "../../azure/sdk";
 import type { ChangeReason } from "../../orchestrations/reconciler";
 import type { AppSettings } from "../../orchestrations/settings";
 
@@ -96,7 +97,8 @@ function claimText(claims: Record<string, unknown> | undefined, ...names: string
   return "";
 }
 
-const deserializer = new EventGridDeserializer();
+// Made on the first event, not when the app loads (cold start: azure/sdk.ts).
+let deserializer: EventGridDeserializer | undefined;
 
 /** The envelope, checked by @azure/eventgrid's own deserializer; a malformed one is dropped, not retried. */
 async function envelope(
@@ -104,6 +106,7 @@ async function envelope(
 ): Promise<{ id: string; type: string; data: unknown } | { error: string }> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     return { error: "event is not an object" };
+  deserializer ??= new (eventGrid().EventGridDeserializer)();
   try {
     if ("specversion" in raw) {
       const [event] = await deserializer.deserializeCloudEvents(raw as Record<string, unknown>);

@@ -17,6 +17,8 @@ param storageQueueEndpoint string
 param storageTableEndpoint string
 @description('Blob container URL Flex Consumption deploys the package from.')
 param deploymentContainerUrl string
+@description('Blob container URL where the catalog watch keeps its state (AKS_EGRESS_CATALOG_STORE_URL).')
+param catalogStoreUrl string
 param appInsightsConnectionString string
 @description('Key Vault secret URI (no version) of the approval signing key.')
 param signingKeySecretUri string
@@ -166,6 +168,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       AKS_EGRESS_CATALOG_WATCH_URL: guard.catalogWatchUrl
       // Only notify is built: a change of Microsoft's page is reported, never adopted.
       AKS_EGRESS_CATALOG_ADOPTION: 'notify'
+      // What the watch last saw and the pages it stored survive restarts there (the app's identity has
+      // Storage Blob Data Owner on the account).
+      AKS_EGRESS_CATALOG_STORE_URL: catalogStoreUrl
       AKS_EGRESS_DEBOUNCE_SECONDS: string(guard.debounceSeconds)
       AKS_EGRESS_DEFAULT_FEATURES: guard.defaultFeatures
       AKS_EGRESS_ALLOW_ANY_SOURCE: guard.allowAnySource ? 'true' : 'false'

@@ -1,5 +1,6 @@
 // The Function App's storage: host state, the Durable Functions task hub (Azure Storage backend: blobs,
-// queues, tables), the Flex Consumption deployment package, and Event Grid's dead letters.
+// queues, tables), the Flex Consumption deployment package, Event Grid's dead letters, and the catalog
+// watch's store (what it last saw of Microsoft's page, and the page sources it stored).
 // Keys are off: everything uses Microsoft Entra identities.
 param name string
 param location string
@@ -9,6 +10,7 @@ param appPrincipalId string
 
 var deploymentContainerName = 'app-package'
 var deadLetterContainerName = 'eventgrid-deadletter'
+var catalogStoreContainerName = 'catalog-watch'
 
 // Storage Blob Data Owner, Storage Queue Data Contributor, Storage Table Data Contributor.
 var appDataRoleIds = [
@@ -50,6 +52,13 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       name: deadLetterContainerName
       properties: { publicAccess: 'None' }
     }
+
+    // Made here so the app never has to; the app still creates it if it goes missing (its Storage Blob
+    // Data Owner role allows that).
+    resource catalogStore 'containers' = {
+      name: catalogStoreContainerName
+      properties: { publicAccess: 'None' }
+    }
   }
 }
 
@@ -75,3 +84,5 @@ output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
 output deadLetterContainerName string = deadLetterContainerName
+// AKS_EGRESS_CATALOG_STORE_URL: the catalog watch's container.
+output catalogStoreContainerUrl string = '${storage.properties.primaryEndpoints.blob}${catalogStoreContainerName}'

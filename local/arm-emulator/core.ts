@@ -1,6 +1,7 @@
 // The emulator's moving parts in one place, shared by the HTTP server and the programmatic API.
 
 import type { IncomingHttpHeaders } from "node:http";
+import { BlobService } from "./blob";
 import { FaultBook } from "./faults";
 import { OperationBook } from "./operations";
 import type { PathParams } from "./paths";
@@ -40,6 +41,8 @@ export class EmulatorCore {
   readonly faults = new FaultBook();
   readonly log = new RequestLog();
   readonly topic = new NotificationTopic();
+  /** The stand-in Blob service's containers and blobs (the catalog watch's store). */
+  readonly blobs = new BlobService();
   store: EstateStore;
   operations: OperationBook;
   /** The seed as first loaded (with filled-in etags), so `reset()` returns to exactly that. */
@@ -65,5 +68,6 @@ export class EmulatorCore {
     this.faults.clear();
     this.log.clear();
     this.topic.clear();
+    this.blobs.clear();
   }
 }

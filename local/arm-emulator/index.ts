@@ -1,6 +1,6 @@
 // An Azure Resource Manager stand-in on localhost, speaking ARM's wire format for exactly what
-// aks-egress-guard uses (managed clusters, subnets, firewall policies and their rule collection
-// groups), so the real Azure SDK clients can be tested without Azure.
+// aks-egress-guard uses (managed clusters, subnets and the virtual networks listing them, firewall
+// policies and their rule collection groups), so the real Azure SDK clients can be tested without Azure.
 //
 // Trusting its CA: pass the emulator's endpoint and CA through each client's own pipeline options.
 // Both the classic `NetworkManagementClient` (core-client) and the modular `ContainerServiceClient`
@@ -15,6 +15,7 @@
 
 import type { AddressInfo } from "node:net";
 import { GuardError } from "../../errors";
+import { BLOB_PATH_PREFIX, type BlobService } from "./blob";
 import { createCertificates } from "./certificates";
 import { EmulatorCore, type EmulatorSettings } from "./core";
 import { parseSeed, readSeedFile } from "./seed";
@@ -79,6 +80,10 @@ export interface ArmEmulator {
   readonly topicEndpoint: string;
   /** The CloudEvents published to that topic, oldest first. */
   notifications(): ReceivedCloudEvent[];
+  /** The stand-in Blob service's container URL for the catalog store (AKS_EGRESS_CATALOG_STORE_URL). */
+  readonly catalogStoreUrl: string;
+  /** The stand-in Blob service: read or plant blobs as someone else would. */
+  readonly blobs: BlobService;
   /** Arms a fault; returns its id. */
   injectFault(spec: FaultSpec): string;
   faults(): FaultStatus[];
@@ -154,6 +159,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     state: () => core.state(),
     topicEndpoint: `${endpoint}${TOPIC_PATH}`,
     notifications: () => core.topic.events(),
+    catalogStoreUrl: `${endpoint}${BLOB_PATH_PREFIX}catalog-watch`,
+    blobs: core.blobs,
     injectFault: (spec) => core.faults.add(spec),
     faults: () => core.faults.list(),
     clearFaults: () => core.faults.clear(),

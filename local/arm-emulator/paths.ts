@@ -46,8 +46,9 @@ export function resourceKey(id: string): string {
 
 export const CLUSTER_ID =
   "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.ContainerService/managedClusters/{cluster}";
-export const SUBNET_ID =
-  "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}";
+export const VNET_ID =
+  "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/virtualNetworks/{vnet}";
+export const SUBNET_ID = `${VNET_ID}/subnets/{subnet}`;
 export const POLICY_ID =
   "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/firewallPolicies/{policy}";
 export const GROUP_ID = `${POLICY_ID}/ruleCollectionGroups/{group}`;

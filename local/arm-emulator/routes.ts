@@ -1,8 +1,18 @@
 // The ARM surface the app uses, and nothing more: anything else is answered `EmulatorUnsupported`
 // so that a client reaching for an unemulated API fails loudly instead of getting a made-up answer.
 import type { ArmRequest, EmulatorCore, Handler } from "./core";
-import { CLUSTER_ID, GROUP_ID, matchPattern, POLICY_ID, SUBNET_ID } from "./paths";
-import { getCluster, getGroup, getPolicy, getSubnet, listClusters, listGroups, listPolicies } from "./reads";
+import { CLUSTER_ID, GROUP_ID, matchPattern, POLICY_ID, SUBNET_ID, VNET_ID } from "./paths";
+import {
+  getCluster,
+  getGroup,
+  getPolicy,
+  getSubnet,
+  getVirtualNetwork,
+  listClusters,
+  listGroups,
+  listPolicies,
+  listVirtualNetworks,
+} from "./reads";
 import { type ArmReply, unsupported } from "./replies";
 import {
   deleteGroup,
@@ -31,6 +41,15 @@ const ROUTES: readonly Route[] = [
     methods: { GET: listClusters.resourceGroup },
   },
   { pattern: CLUSTER_ID, methods: { GET: getCluster } },
+  {
+    pattern: `${SUBSCRIPTION}/providers/Microsoft.Network/virtualNetworks`,
+    methods: { GET: listVirtualNetworks.subscription },
+  },
+  {
+    pattern: `${RESOURCE_GROUP}/providers/Microsoft.Network/virtualNetworks`,
+    methods: { GET: listVirtualNetworks.resourceGroup },
+  },
+  { pattern: VNET_ID, methods: { GET: getVirtualNetwork } },
   { pattern: SUBNET_ID, methods: { GET: getSubnet } },
   {
     pattern: `${SUBSCRIPTION}/providers/Microsoft.Network/firewallPolicies`,

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
+import { BLOB_PATH_PREFIX } from "./blob";
 import { CONTROL_PREFIX, control } from "./control";
 import type { ArmRequest, EmulatorCore } from "./core";
 import { parseJson } from "./json";
@@ -119,6 +120,12 @@ async function handle(core: EmulatorCore, request: IncomingMessage, response: Se
   const method = (request.method ?? "GET").toUpperCase();
   const url = new URL(request.url ?? "/", "https://emulator.invalid");
   const path = url.pathname;
+  // The stand-in Blob service reads its own (binary) body and is not ARM: no api-version, no faults,
+  // not in the ARM request log.
+  if (path.startsWith(BLOB_PATH_PREFIX)) {
+    await core.blobs.serve(request, response);
+    return;
+  }
   let bodyText: string;
   try {
     bodyText = await readBody(request);

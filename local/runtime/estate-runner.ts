@@ -94,6 +94,9 @@ export async function runEstate(config: RunnerConfig, send: (message: RunnerMess
         // Approval links go only to a notification topic; the emulator serves a stand-in for one.
         AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: emulator.topicEndpoint,
         AKS_EGRESS_NOTIFICATION_TOPIC_KEY: "local-topic-key",
+        // The catalog watch's store (what it last saw, offered pages, each policy's answer): the
+        // emulator's stand-in Blob service, like the ARM endpoint per estate.
+        AKS_EGRESS_CATALOG_STORE_URL: emulator.catalogStoreUrl,
       },
     });
   } catch (error) {

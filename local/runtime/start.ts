@@ -6,12 +6,13 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { CLOUDS, type Cloud, parseCloud } from "../../catalog";
+import { CLOUDS, type Cloud, DEFAULT_CATALOG_VERSION, parseCloud } from "../../catalog";
 import { table } from "../../cli/format/text";
 import { isGuardError } from "../../errors";
 import type { HostLogEntry } from "../functions-host";
 import { type HostKeys, KEYS_FILE, stateDirKeys } from "../functions-host/keys";
 import { privateDir, writePrivateFileSync } from "../functions-host/private-files";
+import { findPages, type PageServer, startPageServer } from "../page-server";
 import type { RunnerConfig, RunnerMessage } from "./estate-runner";
 
 const root = path.resolve(__dirname, "..", "..", "..");
@@ -40,6 +41,8 @@ export interface RuntimeInfo {
     clusters: string[];
   }[];
   keys: HostKeys;
+  /** The catalog watch demo's page server (POST /_next, GET /_state), when it runs. */
+  catalogPages?: { url: string; origin: string };
 }
 
 interface PolicyProgress {
@@ -52,8 +55,32 @@ interface PolicyProgress {
   done: boolean;
 }
 
-/** Demo defaults, then local.settings.json's Values over them (cloud, policies and ARM are per runner). */
-function settings(stateDir: string, say: (s: string) => void): Record<string, string> {
+/**
+ * The catalog watch demo: the apps read Microsoft's page from a local page server that serves the
+ * 2025-02 edition until the user moves it on (POST /_next), then the 2026-06 one; with catalog 2025-02
+ * in use the first matches and the second is the change Microsoft made. On demand, so that the change
+ * (and the approvals it asks for) never lands in the middle of the walkthrough's own approval. The
+ * schedule fires every minute.
+ */
+export const CATALOG_DEMO = {
+  pages: ["2025-02-", "2026-06-18-1bdcfff99"],
+  catalogVersion: "2025-02",
+  schedule: "0 * * * * *",
+  /** A change is offered to every policy, which plans with the page and asks a person. */
+  adoption: "approve",
+} as const;
+
+/** The catalog watch's schedule without the demo (infra's too): daily. */
+const WATCH_SCHEDULE = "0 30 5 * * *";
+
+/** Where the page versions are: ../shared beside the project, as CI lays it out. */
+const PAGES_DIR = path.resolve(root, "..", "shared", "reference", "pages");
+
+/** Demo defaults, and local.settings.json's Values (non-empty) that go over them (and over the catalog demo's). */
+function settings(
+  stateDir: string,
+  say: (s: string) => void,
+): { defaults: Record<string, string>; given: Record<string, string> } {
   const keyFile = path.join(stateDir, "signing-key");
   if (!fs.existsSync(keyFile)) writePrivateFileSync(keyFile, randomBytes(32).toString("base64url"));
   const defaults: Record<string, string> = {
@@ -61,7 +88,7 @@ function settings(stateDir: string, say: (s: string) => void): Record<string, st
     AKS_EGRESS_MODE: "auto",
     AKS_EGRESS_APPROVAL_SIGNING_KEY: fs.readFileSync(keyFile, "utf8").trim(),
     AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
-    AKS_EGRESS_CATALOG_WATCH_SCHEDULE: "0 30 5 * * *",
+    AKS_EGRESS_CATALOG_WATCH_SCHEDULE: WATCH_SCHEDULE,
     AKS_EGRESS_DEBOUNCE_SECONDS: "3",
   };
   const file = path.join(root, "local.settings.json");
@@ -69,13 +96,73 @@ function settings(stateDir: string, say: (s: string) => void): Record<string, st
     say(
       "Settings: demo defaults (mode auto; removals need approval). Copy local.settings.json.example to local.settings.json to change them.",
     );
-    return defaults;
+    return { defaults, given: {} };
   }
   const values =
     (JSON.parse(fs.readFileSync(file, "utf8")) as { Values?: Record<string, string> }).Values ?? {};
   const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
   say(`Settings: local.settings.json over the demo defaults (${Object.keys(given).length} values).`);
-  return { ...defaults, ...given };
+  return { defaults, given };
+}
+
+/**
+ * Starts the page server for the catalog watch demo and gives the settings that point the apps at it,
+ * unless local.settings.json points the watch elsewhere or the page versions are not there (then it
+ * says why, and the watch keeps its defaults).
+ */
+async function startCatalogDemo(
+  given: Record<string, string>,
+  port: number,
+  say: (s: string) => void,
+  onAdvance: (current: string) => void,
+): Promise<{ server: PageServer; settings: Record<string, string> } | undefined> {
+  const url = given.AKS_EGRESS_CATALOG_WATCH_URL;
+  if (url !== undefined) {
+    say(
+      `Catalog watch: reads ${url} (local.settings.json) on schedule ${given.AKS_EGRESS_CATALOG_WATCH_SCHEDULE ?? WATCH_SCHEDULE}; the local page demo is off.`,
+    );
+    return undefined;
+  }
+  const off = (why: string) =>
+    say(
+      `Catalog watch demo: off (${why}). The watch keeps its daily schedule and Microsoft's URL; the rest runs as usual.`,
+    );
+  let files: string[];
+  try {
+    if (!fs.existsSync(PAGES_DIR))
+      throw new Error(
+        `${PAGES_DIR} does not exist: the page versions come from ../shared beside the project`,
+      );
+    files = findPages(PAGES_DIR, CATALOG_DEMO.pages);
+  } catch (error) {
+    off(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+  let server: PageServer;
+  try {
+    server = await startPageServer({
+      files,
+      port,
+      onAdvance: (state) => onAdvance(state.current),
+    });
+  } catch (error) {
+    off(
+      `the page server could not listen on port ${port}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return undefined;
+  }
+  const settings = {
+    AKS_EGRESS_CATALOG_WATCH_URL: server.url,
+    AKS_EGRESS_CATALOG_VERSION: CATALOG_DEMO.catalogVersion,
+    AKS_EGRESS_CATALOG_WATCH_SCHEDULE: CATALOG_DEMO.schedule,
+    AKS_EGRESS_CATALOG_ADOPTION: CATALOG_DEMO.adoption,
+  };
+  const effective = { ...settings, ...given };
+  say(
+    `Catalog watch: every app reads Microsoft's page from ${server.origin} (${files.map((f) => path.basename(f)).join(", then ")}), compares it with catalog ${effective.AKS_EGRESS_CATALOG_VERSION} (adoption ${effective.AKS_EGRESS_CATALOG_ADOPTION}), schedule ${effective.AKS_EGRESS_CATALOG_WATCH_SCHEDULE}.`,
+  );
+  say(`Catalog watch: to publish Microsoft's next edit, run: curl -s -X POST ${server.origin}/_next`);
+  return { server, settings };
 }
 
 /** A path as printed: relative to the working directory when inside it, else absolute. */
@@ -86,6 +173,46 @@ function shown(file: string): string {
 
 function policyName(id: string): string {
   return id.split("/").at(-1) ?? id;
+}
+
+/** The catalogWatch function's result line (`catalog watch: {"outcome": …}`). */
+function watchOutcome(entry: HostLogEntry): { outcome: string; importedAs?: string } | undefined {
+  if (entry.kind !== "log" || entry.functionName?.toLowerCase() !== "catalogwatch") return undefined;
+  if (!entry.message.startsWith("catalog watch: {")) return undefined;
+  try {
+    const parsed = JSON.parse(entry.message.slice("catalog watch: ".length)) as unknown;
+    return typeof parsed === "object" && parsed !== null && "outcome" in parsed
+      ? (parsed as { outcome: string; importedAs?: string })
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What an AksEgressGuard.CatalogChanged trace says, in one line. */
+export function catalogChangedLine(props: Record<string, unknown>): string {
+  const counts = (props.counts ?? {}) as {
+    added?: number;
+    removed?: number;
+    changed?: number;
+    total?: number;
+  };
+  const cloud = String(props.cloud ?? "");
+  const first = ((props.firstChanges as string[] | undefined) ?? [])
+    .slice(0, 3)
+    // "added AzureCloud azure-monitor host HTTPS:443": the cloud is the line's prefix already.
+    .map((line) => line.replace(` ${cloud} `, " "));
+  const more = (counts.total ?? first.length) > first.length ? ", …" : "";
+  const sent = String(props.sentTo ?? "").startsWith("nowhere")
+    ? "not sent: no notification topic is set"
+    : "see the notification topic";
+  const offered =
+    props.offered === true ? "; offered to each policy, which plans with it and asks a person" : "";
+  return (
+    `Microsoft's page (${props.pageDate}) differs from catalog ${props.catalogVersion}: ` +
+    `${counts.added ?? 0} added, ${counts.removed ?? 0} removed, ${counts.changed ?? 0} changed` +
+    `${first.length > 0 ? `; first: ${first.join(", ")}${more}` : ""} (${sent}${offered})`
+  );
 }
 
 function message(entry: HostLogEntry): { name: string; props: Record<string, unknown> } | undefined {
@@ -109,6 +236,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       "base-port": { type: "string", default: "7071" },
       reset: { type: "boolean", default: false },
       "no-sweep": { type: "boolean", default: false },
+      "no-catalog-demo": { type: "boolean", default: false },
       "exit-when-done": { type: "boolean", default: false },
       "state-dir": { type: "string", default: path.join(root, ".local-state") },
     },
@@ -127,14 +255,33 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   // Everything under it is private (0700/0600); the default directory is ours, so it is made 0700
   // even if an older version created it; a directory the user names is made 0700 only if new.
   privateDir(stateRoot, stateRoot === path.join(root, ".local-state"));
-  const common = settings(stateRoot, say);
+  const { defaults, given } = settings(stateRoot, say);
+  // The page server's port follows the hosts' (7074 by default), so that the README's curl lines work.
+  const pagesPort = basePort === 0 ? 0 : basePort + CLOUDS.length;
+  const catalogDemo = values["no-catalog-demo"]
+    ? undefined
+    : await startCatalogDemo(given, pagesPort, say, (current) => {
+        say(
+          `catalog: the page server now serves ${current}, Microsoft's next edit; the next watch run reads it`,
+        );
+      });
+  // local.settings.json goes over the demo's defaults, the catalog demo's included.
+  const common = { ...defaults, ...catalogDemo?.settings, ...given };
+  const catalogInUse = common.AKS_EGRESS_CATALOG_VERSION ?? DEFAULT_CATALOG_VERSION;
   const { keys } = stateDirKeys(stateRoot, { function: LOCAL_FUNCTION_KEY });
 
   const progress = new Map<string, PolicyProgress>();
   const children: ChildProcess[] = [];
-  const info: RuntimeInfo = { clouds: [], keys };
+  const info: RuntimeInfo = {
+    clouds: [],
+    keys,
+    ...(catalogDemo
+      ? { catalogPages: { url: catalogDemo.server.url, origin: catalogDemo.server.origin } }
+      : {}),
+  };
   const stopAll = () => {
     for (const child of children) child.kill("SIGTERM");
+    void catalogDemo?.server.close();
   };
   process.once("SIGINT", stopAll);
   process.once("SIGTERM", stopAll);
@@ -211,8 +358,17 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     );
   }
 
+  /** Clouds whose watch has said that the page matches (said once). */
+  const matched = new Set<string>();
+
   function onLog(cloud: Cloud, entry: HostLogEntry) {
     if (entry.kind === "log" && entry.level === "error") say(`[${cloud}] error: ${entry.message}`);
+    const outcome = watchOutcome(entry);
+    if (outcome?.outcome === "matches" && !matched.has(`${cloud} ${outcome.importedAs}`)) {
+      matched.add(`${cloud} ${outcome.importedAs}`);
+      const readAs = outcome.importedAs === catalogInUse ? "" : ` (read as ${outcome.importedAs})`;
+      say(`[${cloud}] catalog: page matches ${catalogInUse}${readAs}; nothing to report`);
+    }
     const event = message(entry);
     if (event === undefined) return;
     const policyId = String(event.props.policyId ?? "");
@@ -263,6 +419,12 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         break;
       case "AksEgressGuard.EventDropped":
         say(`[${cloud}] event dropped: ${event.props.reason}`);
+        break;
+      case "AksEgressGuard.CatalogChanged":
+        say(`[${cloud}] catalog: ${catalogChangedLine(event.props)}`);
+        break;
+      case "AksEgressGuard.CatalogWatchFailed":
+        say(`[${cloud}] catalog: the watch failed (${event.props.stage}): ${event.props.reason}`);
         break;
     }
   }
@@ -325,6 +487,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     let alive = children.length;
     for (const child of children) child.on("exit", () => --alive === 0 && resolve());
   });
+  await catalogDemo?.server.close();
   return 0;
 }
 

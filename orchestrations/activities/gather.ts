@@ -1,7 +1,7 @@
 // Step 1-3 of a pass (DESIGN §1): the clusters a policy serves, as profiles, and the policy as read.
 
 import type { ArmConnection } from "../../azure/clients";
-import { listClusters, readCluster, readNodeSubnets } from "../../azure/clusters";
+import { listClusters, readCluster, readNodeSubnets, subnetsByNetworkList } from "../../azure/clusters";
 import { readPolicySnapshot } from "../../azure/firewall";
 import { parseResourceId } from "../../azure/resource-id";
 import type { Feature } from "../../catalog";
@@ -43,6 +43,12 @@ export function clusterIdsIn(group: RuleCollectionGroup | undefined): Set<string
   return ids;
 }
 
+/**
+ * Reads the estate once, in bulk: the policy and its groups (one GET, one list), the clusters (one
+ * list per subscription) and their node subnets (one virtual-network list per subscription, see
+ * subnetsByNetworkList). Only clusters the managed group holds but no list showed, and subnets
+ * outside the lists, are read one by one. The reads do not grow with the number of clusters.
+ */
 export async function gatherPolicy(
   connection: ArmConnection,
   policyId: string,
@@ -57,9 +63,9 @@ export async function gatherPolicy(
   ];
 
   const candidates = new Map<string, ClusterFacts>();
-  for (const subscription of subscriptions) {
-    for (const facts of await listClusters(connection, subscription))
-      candidates.set(facts.id.toLowerCase(), facts);
+  // Side by side: ARM throttles per subscription, and each list pages on by itself.
+  for (const listed of await Promise.all(subscriptions.map((s) => listClusters(connection, s)))) {
+    for (const facts of listed) candidates.set(facts.id.toLowerCase(), facts);
   }
   // Clusters the group holds but the scan did not see: another subscription, or deleted (then stale).
   for (const id of managedIds) {
@@ -68,33 +74,39 @@ export async function gatherPolicy(
     if (facts !== undefined) candidates.set(id, facts);
   }
 
-  const clusters: ClusterProfile[] = [];
-  const findings: Finding[] = [];
-  const subnetCache = new Map<string, string[]>();
   const served = {
     policyId,
     managedClusterIds: managedIds,
     includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
     ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
   };
-  for (const facts of [...candidates.values()].sort((a, b) =>
-    a.id.toLowerCase().localeCompare(b.id.toLowerCase()),
-  )) {
-    const first = profileFromFacts(facts, [], {
+  const servedFacts = [...candidates.values()]
+    .sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()))
+    .filter((facts) => {
+      const first = profileFromFacts(facts, [], {
+        cloud: settings.cloud,
+        defaultFeatures: settings.defaultFeatures,
+      });
+      const tagging = {
+        id: facts.id,
+        ...(first.firewallPolicyId ? { taggedPolicyId: first.firewallPolicyId } : {}),
+      };
+      return servesCluster(tagging, served);
+    });
+
+  const subnets = subnetsByNetworkList(connection, subscriptions);
+  await subnets.prefetch(
+    servedFacts.flatMap((facts) => facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : []))),
+  );
+  const clusters: ClusterProfile[] = [];
+  const findings: Finding[] = [];
+  for (const facts of servedFacts) {
+    const nodeSubnets = await readNodeSubnets(connection, facts, subnets);
+    const result = profileFromFacts(facts, nodeSubnets.cidrs, {
       cloud: settings.cloud,
       defaultFeatures: settings.defaultFeatures,
     });
-    const tagging = {
-      id: facts.id,
-      ...(first.firewallPolicyId ? { taggedPolicyId: first.firewallPolicyId } : {}),
-    };
-    if (!servesCluster(tagging, served)) continue;
-    const subnets = await readNodeSubnets(connection, facts, subnetCache);
-    const result = profileFromFacts(facts, subnets.cidrs, {
-      cloud: settings.cloud,
-      defaultFeatures: settings.defaultFeatures,
-    });
-    findings.push(...result.findings, ...subnets.findings);
+    findings.push(...result.findings, ...nodeSubnets.findings);
     clusters.push(result.profile);
   }
   const group = policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase());

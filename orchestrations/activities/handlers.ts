@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import { type ArmConnection, armConnection } from "../../azure/clients";
 import { readManagedGroupSettled } from "../../azure/firewall";
+import { catalogImpact, formatCatalogImpact } from "../../drift/catalog-impact";
 import { effectiveMode } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { ClusterProfile, Plan } from "../../drift/types";
@@ -14,16 +15,27 @@ import {
   type GatherOutput,
   LISTED_CLUSTERS_MAX,
   type PlanSummary,
+  type RecordAdoptionInput,
   type RequestApprovalInput,
   type RequestApprovalOutput,
   type VerifyDecisionInput,
 } from "../activity-names";
 import { createApprovalToken, verifyDecisionProof } from "../approval-token";
+import { updateAdoption, withAnswer } from "../catalog-adoption";
+import { catalogStoreFor } from "../catalog-store";
 import { CLOUD_EVENT_SOURCE, publishNotifications } from "../notifications";
 import { reconcilerSettingsFrom } from "../reconciler-settings";
 import { type AppSettings, appSettings } from "../settings";
 import { EVENTS, type Logger, logEvent } from "../telemetry";
-import { applyPlan, checkPolicy, type PassSettings } from "./plan";
+import { type PolicyCatalog, policyCatalog, withCatalog } from "./catalog-choice";
+import {
+  checkPolicy,
+  type DecidedWrite,
+  type PassSettings,
+  rememberedWrite,
+  rememberPlan,
+  writeDecided,
+} from "./plan";
 
 let connection: { key: string; value: ArmConnection } | undefined;
 
@@ -70,11 +82,14 @@ export function summarise(
 
 export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
   const settings = appSettings();
+  const chosen = await policyCatalog(settings, input.policyId);
   const { gathered, plan } = await checkPolicy(
     connectionFor(settings),
     input.policyId,
-    passSettingsFrom(settings),
+    withCatalog(passSettingsFrom(settings), chosen),
   );
+  // The body stays in this process for the apply activity; history gets only its hashes.
+  rememberPlan(input.policyId, plan);
   const ids = gathered.clusters.map((c) => c.id).sort();
   return {
     plan: summarise(plan, gathered.clusters, settings),
@@ -82,47 +97,38 @@ export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
     clusterCount: ids.length,
     clusterIds: ids.slice(0, LISTED_CLUSTERS_MAX),
     summary: planSummaryLine(plan),
+    catalog: chosen.inUse,
   };
 }
 
 /**
- * Writes only the change that was decided on. It re-plans first: the write goes ahead only when the
- * new plan is that same change (the group as read and the group to write both unchanged), or when
- * the group already holds what was decided but Azure marked that write Failed (our own write, to be
- * finished). Anything else is superseded: nothing is written and the orchestrator decides again.
+ * Writes only the change that was decided on, reading the managed group alone, not the estate: the
+ * body is the one gatherAndPlan made in this process for exactly this change (rememberedWrite), and
+ * writeDecided sends it only while the group still is what the plan was made from (its content hash
+ * and If-Match), or finishes it when the group already holds it (in place: nothing to write; marked
+ * Failed: our own write, written again). A group that moved supersedes the decision: nothing is
+ * written and the orchestrator plans and decides again. Verification reads back that group alone.
  */
 export async function applyApprovedPlan(input: ApplyInput): Promise<ApplyOutput> {
   const settings = appSettings();
   const arm = connectionFor(settings);
   const pass = passSettingsFrom(settings);
-  // A write still in flight (ours, from an attempt whose answer was lost, or anyone's) settles first:
-  // the plan must be made from a group Azure has finished with, or Updating would read as converged.
-  await readManagedGroupSettled(arm, input.policyId, pass.groupName);
-  const { plan } = await checkPolicy(arm, input.policyId, pass);
-  if (plan.action === "none") {
-    // The decided group is in place: an earlier run of this activity wrote it (activities run at
-    // least once), or someone else did. Either way the decided change holds.
-    if (plan.baseHash === input.hash)
-      return { outcome: "applied", writes: 0, converged: true, detail: "already in place" };
-    return { outcome: "nothing-to-do", writes: 0, converged: true };
-  }
-  const same = plan.changeHash === input.changeHash;
-  const finishingOurOwn = plan.hash === input.hash && plan.baseHash === input.hash;
-  if (!same && !finishingOurOwn) return { outcome: "superseded", writes: 0, converged: false };
+  const decided =
+    rememberedWrite(input.policyId, pass.groupName, input) ??
+    (await replanDecided(arm, input, settings, pass));
+  if (!("body" in decided)) return decided;
   try {
-    const result = await applyPlan(arm, input.policyId, plan, pass);
+    const result = await writeDecided(arm, input.policyId, pass.groupName, decided);
     return {
       outcome: "applied",
       writes: result.writes,
       converged: result.converged,
-      ...(result.converged
-        ? {}
-        : {
-            detail:
-              result.provisioningState?.toLowerCase() !== "succeeded"
-                ? `the group reads back ${result.provisioningState ?? "missing"}`
-                : `a fresh read shows ${result.after.changes.length} change(s) still to make`,
-          }),
+      // No PUT: an earlier run of this activity wrote it (activities run at least once), or someone else.
+      ...(result.detail
+        ? { detail: result.detail }
+        : result.writes === 0
+          ? { detail: "already in place" }
+          : {}),
     };
   } catch (error) {
     // The group moved between our read and our write: not ours to overwrite; decide again.
@@ -135,6 +141,40 @@ export async function applyApprovedPlan(input: ApplyInput): Promise<ApplyOutput>
       return { outcome: "failed", writes: 1, converged: false, detail: error.message };
     throw error;
   }
+}
+
+/**
+ * This process did not plan the change (another worker did, or the app restarted since): the estate
+ * is read and planned again, with the catalog gatherAndPlan plans with, and the write goes ahead only
+ * when the new plan is that same change, or when the group already holds what was decided but Azure
+ * marked that write Failed (our own write, to be finished). Anything else is superseded, or done.
+ */
+async function replanDecided(
+  arm: ArmConnection,
+  input: ApplyInput,
+  settings: AppSettings,
+  pass: PassSettings,
+): Promise<DecidedWrite | ApplyOutput> {
+  // A write still in flight (ours, from an attempt whose answer was lost, or anyone's) settles first:
+  // the plan must be made from a group Azure has finished with, or Updating would read as converged.
+  await readManagedGroupSettled(arm, input.policyId, pass.groupName);
+  const chosen = await policyCatalog(settings, input.policyId);
+  const { plan } = await checkPolicy(arm, input.policyId, withCatalog(pass, chosen));
+  if (plan.action === "none" || plan.body === undefined) {
+    // The decided group is in place: an earlier run of this activity wrote it, or someone else did.
+    if (plan.baseHash === input.hash)
+      return { outcome: "applied", writes: 0, converged: true, detail: "already in place" };
+    return { outcome: "nothing-to-do", writes: 0, converged: true };
+  }
+  const same = plan.changeHash === input.changeHash;
+  const finishingOurOwn = plan.hash === input.hash && plan.baseHash === input.hash;
+  if (!same && !finishingOurOwn) return { outcome: "superseded", writes: 0, converged: false };
+  return {
+    body: plan.body,
+    baseHash: plan.baseHash,
+    hash: plan.hash,
+    ...(plan.baseEtag ? { baseEtag: plan.baseEtag } : {}),
+  };
 }
 
 export function approvalLink(settings: AppSettings, approvalId: string, token: string): string {
@@ -222,9 +262,16 @@ export async function currentPlanText(policyId: string, changeHash: string): Pro
   const cached = planTexts.get(changeHash);
   if (cached !== undefined && Date.now() - cached.at < PLAN_TEXT_TTL_MS) return cached.text;
   try {
-    const { plan } = await checkPolicy(connectionFor(settings), policyId, passSettingsFrom(settings));
+    const chosen = await policyCatalog(settings, policyId);
+    const { gathered, plan } = await checkPolicy(
+      connectionFor(settings),
+      policyId,
+      withCatalog(passSettingsFrom(settings), chosen),
+    );
     if (plan.changeHash === changeHash) {
-      const text = formatPlan(plan);
+      const text = chosen.replacing
+        ? `${formatPlan(plan)}\n\n${adoptionText(chosen, gathered.clusters)}`
+        : formatPlan(plan);
       if (planTexts.size >= 20) planTexts.clear();
       planTexts.set(changeHash, { text, at: Date.now() });
       return text;
@@ -233,4 +280,38 @@ export async function currentPlanText(policyId: string, changeHash: string): Pro
   } catch (error) {
     return `The plan could not be read just now (${error instanceof Error ? error.message : String(error)}). Reload to try again.`;
   }
+}
+
+/** Why this plan asks: Microsoft's page changed, and what each cluster gains and loses by it, line by line. */
+export function adoptionText(chosen: PolicyCatalog, clusters: readonly ClusterProfile[]): string {
+  const from = chosen.replacing ?? chosen.catalog;
+  const page = chosen.catalog.document;
+  return [
+    `Catalog adoption: Microsoft's page of ${page.date} (${chosen.catalog.version}) replaces catalog ${from.version} for this policy.`,
+    "Approving applies this plan and adopts the page for this policy; rejecting keeps the catalog in use.",
+    "Each line says which entry of which page the requirement comes from.",
+    "",
+    formatCatalogImpact(catalogImpact(clusters, from, chosen.catalog)),
+  ].join("\n");
+}
+
+/** Records a policy's answer to an offered page, so that later passes plan with the right catalog. */
+export async function recordAdoption(input: RecordAdoptionInput, logger: Logger): Promise<void> {
+  const settings = appSettings();
+  await updateAdoption(catalogStoreFor(settings), settings, (record) =>
+    withAnswer(record, input.policyId, {
+      pageSha256: input.pageSha256,
+      importedAs: input.importedAs,
+      state: input.state,
+      at: input.at,
+      ...(input.by ? { by: input.by } : {}),
+    }),
+  );
+  logEvent(logger, EVENTS.catalogAdoption, {
+    policyId: input.policyId,
+    pageSha256: input.pageSha256,
+    importedAs: input.importedAs,
+    state: input.state,
+    by: input.by ?? "",
+  });
 }

@@ -1,7 +1,7 @@
 // The azure/ adapters through the real SDK clients against the ARM emulator over HTTPS, with faults.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArmConnection } from "../../azure/clients";
-import { listClusters, readCluster, readNodeSubnets } from "../../azure/clusters";
+import { listClusters, readCluster, readNodeSubnets, subnetsByNetworkList } from "../../azure/clusters";
 import { readPolicySnapshot, writeManagedGroup } from "../../azure/firewall";
 import { isGuardError } from "../../errors";
 import {
@@ -80,6 +80,74 @@ describe("cluster reader", () => {
     const result = await readNodeSubnets(connection, broken);
     expect(result.cidrs).toEqual([]);
     expect(result.findings.map((f) => f.code)).toEqual(["POOL_WITHOUT_SUBNET", "SUBNET_UNREADABLE"]);
+  });
+});
+
+describe("node subnets in bulk", () => {
+  const gets = () =>
+    emulator
+      .requests()
+      .map((r) => `${r.method} ${r.path.replace(/^\/subscriptions\/[^/]+/, "")} ${r.status}`);
+  const subnetIn = (subscription: string, vnet: string, name: string) =>
+    `/subscriptions/${subscription}/resourceGroups/rg-network-weu/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${name}`;
+
+  it("reads every subnet of a listed subscription from one virtual-network list", async () => {
+    const facts = await readCluster(connection, CLUSTER_ID);
+    if (facts === undefined) throw new Error("seed cluster missing");
+    emulator.clearRequests();
+    const source = subnetsByNetworkList(connection, [SUBSCRIPTION.toUpperCase()]);
+    expect((await readNodeSubnets(connection, facts, source)).cidrs).toEqual([
+      "10.10.0.0/22",
+      "10.10.4.0/22",
+    ]);
+    // A second cluster on the same subnets costs nothing more.
+    expect((await readNodeSubnets(connection, facts, source)).cidrs).toHaveLength(2);
+    expect(gets()).toEqual(["GET /providers/Microsoft.Network/virtualNetworks 200"]);
+    expect(await source.subnet(subnetIn(SUBSCRIPTION, "vnet-aks-weu", "snet-aks-gpu"))).toEqual({
+      prefixes: ["10.10.4.0/22"],
+      routeTableId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-network-weu/providers/Microsoft.Network/routeTables/rt-aks-egress`,
+    });
+  });
+
+  it("reads what the list does not show, and subnets of other subscriptions, with a GET of their own", async () => {
+    const other = "00000000-0000-0000-0000-00000000beef";
+    const facts = {
+      ...((await readCluster(connection, CLUSTER_ID)) ?? ({} as never)),
+      agentPools: [
+        { name: "system", vnetSubnetId: subnetIn(SUBSCRIPTION, "vnet-aks-weu", "snet-aks-system") },
+        // A network the list does not show: its subnet's own GET gives ARM's answer (404).
+        { name: "lost", vnetSubnetId: subnetIn(SUBSCRIPTION, "vnet-gone", "snet") },
+        // A subscription the app was not given: never listed, read by itself.
+        { name: "elsewhere", vnetSubnetId: subnetIn(other, "vnet-spoke", "snet-aks") },
+      ],
+    };
+    emulator.upsert({
+      id: subnetIn(other, "vnet-spoke", "snet-aks"),
+      properties: { addressPrefix: "10.20.0.0/24" },
+    });
+    emulator.clearRequests();
+    const source = subnetsByNetworkList(connection, [SUBSCRIPTION]);
+    await source.prefetch(facts.agentPools.map((p) => p.vnetSubnetId));
+    const result = await readNodeSubnets(connection, facts, source);
+    expect(result.cidrs).toEqual(["10.10.0.0/22", "10.20.0.0/24"]);
+    expect(result.findings.map((f) => f.code)).toEqual(["SUBNET_UNREADABLE"]);
+    expect(gets()).toEqual([
+      "GET /providers/Microsoft.Network/virtualNetworks 200",
+      "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/virtualNetworks/vnet-gone/subnets/snet 404",
+      "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/virtualNetworks/vnet-spoke/subnets/snet-aks 200",
+    ]);
+  });
+
+  it("a pass reads the estate in four requests: policy, its groups, the clusters, the networks", async () => {
+    emulator.clearRequests();
+    const { gathered } = await checkPolicy(connection, POLICY_ID, settings);
+    expect(gathered.clusters.map((c) => c.nodeSubnets)).toEqual([["10.10.0.0/22", "10.10.4.0/22"]]);
+    expect(gets()).toEqual([
+      "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/firewallPolicies/fw-policy 200",
+      "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/firewallPolicies/fw-policy/ruleCollectionGroups 200",
+      "GET /providers/Microsoft.ContainerService/managedClusters 200",
+      "GET /providers/Microsoft.Network/virtualNetworks 200",
+    ]);
   });
 });
 

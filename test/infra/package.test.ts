@@ -1,11 +1,14 @@
-// `npm run package`: the deployment bundle holds every function the app registers.
+// `npm run package`: the deployment bundle holds every function the app registers, and loads the
+// Azure SDK packages from a second file only when an activity first needs them (azure/sdk.ts).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { startFunctionsHost } from "../../local/functions-host";
+import { startArmEmulator } from "../../local/arm-emulator";
+import { type HostLogEntry, startFunctionsHost } from "../../local/functions-host";
 import { ROOT } from "../helpers/paths";
+import { POLICY_ID, SMALL_ESTATE } from "../local/arm-emulator-helpers";
 
 const settings = {
   AKS_EGRESS_FIREWALL_POLICIES:
@@ -43,6 +46,9 @@ describe("npm run package", () => {
     expect(run.status, run.stderr).toBe(0);
     const deploy = path.join(ROOT, "build", "deploy");
     expect(fs.readdirSync(deploy).sort()).toEqual([
+      "azure-sdk.js",
+      "azure-sdk.js.LEGAL.txt",
+      "azure-sdk.js.map",
       "host.json",
       "index.js",
       "index.js.LEGAL.txt",
@@ -65,10 +71,106 @@ describe("npm run package", () => {
       "gatherAndPlan:activityTrigger",
       "policyReconciler:orchestrationTrigger",
       "reconcile:httpTrigger",
+      "recordAdoption:activityTrigger",
       "requestApproval:activityTrigger",
       "status:httpTrigger",
       "sweep:timerTrigger",
       "verifyDecision:activityTrigger",
     ]);
+  }, 60_000);
+
+  // The tests below use the package the test above built.
+  const deploy = path.join(ROOT, "build", "deploy");
+  const sources = (file: string) =>
+    (JSON.parse(fs.readFileSync(path.join(deploy, `${file}.map`), "utf8")) as { sources: string[] }).sources;
+  const SDK =
+    /node_modules\/@azure\/(arm-network|arm-containerservice|identity|eventgrid|msal-node|storage-blob)\//;
+
+  it("keeps the Azure SDK clients out of index.js, and loading the app does not read azure-sdk.js", () => {
+    expect(sources("index.js").filter((s) => SDK.test(s))).toEqual([]);
+    expect(sources("azure-sdk.js").filter((s) => SDK.test(s)).length).toBeGreaterThan(100);
+
+    const script = `
+      const { loadApp } = require(${JSON.stringify(path.join(ROOT, "dist", "local", "functions-host", "load-app.js"))});
+      const capture = loadApp([${JSON.stringify(path.join(deploy, "index.js"))}]);
+      console.log(JSON.stringify({ functions: capture.functions.length, files: Object.keys(require.cache) }));`;
+    const run = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const loaded = JSON.parse(run.stdout) as { functions: number; files: string[] };
+    expect(loaded.functions).toBeGreaterThan(0);
+    expect(loaded.files.filter((f) => f.startsWith(deploy))).toEqual([path.join(deploy, "index.js")]);
+    expect(loaded.files.filter((f) => f.includes("node_modules"))).toEqual([]);
+  });
+
+  it("serves each lazily loaded package from azure-sdk.js", () => {
+    const chunk = require(path.join(deploy, "azure-sdk.js")) as {
+      load(name: string): Record<string, unknown>;
+    };
+    const expected: Record<string, string> = {
+      "@azure/arm-containerservice": "ContainerServiceClient",
+      "@azure/arm-network": "NetworkManagementClient",
+      "@azure/core-auth": "AzureKeyCredential",
+      "@azure/core-rest-pipeline": "retryPolicy",
+      "@azure/eventgrid": "EventGridPublisherClient",
+      "@azure/identity": "DefaultAzureCredential",
+      "@azure/storage-blob": "BlobServiceClient",
+    };
+    for (const [name, member] of Object.entries(expected))
+      expect(typeof chunk.load(name)[member], name).toBe("function");
+  });
+
+  it("runs a pass from the bundle: reads clusters and subnets, writes the group, narrows an event", async () => {
+    const emulator = await startArmEmulator({ seedFile: SMALL_ESTATE, lroDelayMs: 20 });
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-egress-bundle-"));
+    const logs: HostLogEntry[] = [];
+    const host = await startFunctionsHost({
+      entryFiles: [path.join(deploy, "index.js")],
+      port: 0,
+      stateDir,
+      runTimers: false,
+      keys: { master: "test-master-key", function: "test-function-key" },
+      logger: (entry) => logs.push(entry),
+      settings: {
+        ...settings,
+        AKS_EGRESS_FIREWALL_POLICIES: POLICY_ID,
+        AKS_EGRESS_ARM_ENDPOINT: emulator.endpoint,
+        AKS_EGRESS_ARM_CA_FILE: emulator.caFile,
+        AKS_EGRESS_DEBOUNCE_SECONDS: "1",
+        AKS_EGRESS_MODE: "auto",
+      },
+    });
+    try {
+      const started = await fetch(`${host.url}/api/reconcile`, {
+        method: "POST",
+        headers: { "x-functions-key": "test-function-key" },
+        body: "{}",
+      });
+      expect(started.status).toBe(202);
+      const written = () => emulator.requests().some((r) => r.method === "PUT" && r.status < 300);
+      const deadline = Date.now() + 20_000;
+      while (!written() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(written()).toBe(true);
+
+      const event = fs.readFileSync(
+        path.join(ROOT, "test", "fixtures", "events", "cluster-write.eventgrid.json"),
+        "utf8",
+      );
+      const delivered = await fetch(
+        `${host.url}/runtime/webhooks/eventgrid?functionName=armEvents&code=${host.keys.system.eventgrid_extension}`,
+        {
+          method: "POST",
+          headers: { "aeg-event-type": "Notification", "Content-Type": "application/json" },
+          body: `[${event}]`,
+        },
+      );
+      expect(delivered.status).toBeLessThan(300);
+      await host.idle();
+      const failed = logs.filter((l) => l.kind === "invocation" && l.result === "Failed");
+      expect(failed.map((l) => JSON.stringify(l))).toEqual([]);
+    } finally {
+      await host.close();
+      await emulator.close();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

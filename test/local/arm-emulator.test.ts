@@ -104,6 +104,60 @@ describe("reads through the real SDK clients", () => {
     });
   });
 
+  it("lists virtual networks with their subnets embedded, as their own GET returns them", async () => {
+    const networks = [];
+    for await (const v of network.virtualNetworks.listAll()) networks.push(v);
+    expect(networks.map((v) => [v.name, v.type])).toEqual([
+      ["vnet-aks-weu", "Microsoft.Network/virtualNetworks"],
+    ]);
+    const [vnet] = networks;
+    expect(vnet?.id).toBe(
+      `/subscriptions/${SUBSCRIPTION}/resourceGroups/${NETWORK_RG}/providers/Microsoft.Network/virtualNetworks/vnet-aks-weu`,
+    );
+    expect(vnet?.provisioningState).toBe("Succeeded");
+    expect(vnet?.etag).toMatch(/^W\/"[0-9a-f-]{36}"$/);
+    expect(vnet?.addressSpace?.addressPrefixes).toEqual(["10.10.0.0/22", "10.10.4.0/22"]);
+    const gpu = await network.subnets.get(NETWORK_RG, "vnet-aks-weu", "snet-aks-gpu");
+    const embedded = vnet?.subnets?.find((s) => s.name === "snet-aks-gpu");
+    expect(embedded).toEqual(gpu);
+    expect(embedded?.routeTable?.id).toMatch(/routeTables\/rt-aks-egress$/);
+    // By resource group, and one network by name; the same network each way.
+    const inGroup = [];
+    for await (const v of network.virtualNetworks.list(NETWORK_RG)) inGroup.push(v);
+    expect(inGroup).toEqual(networks);
+    expect(await network.virtualNetworks.get(NETWORK_RG, "vnet-aks-weu")).toEqual(vnet);
+    expect(await restError(network.virtualNetworks.get(NETWORK_RG, "nope"))).toMatchObject({
+      statusCode: 404,
+      code: "ResourceNotFound",
+    });
+    expect(await restError(network.virtualNetworks.get("rg-missing", "vnet-aks-weu"))).toMatchObject({
+      statusCode: 404,
+      code: "ResourceGroupNotFound",
+    });
+    const other = new NetworkManagementClient(
+      staticTokenCredential(),
+      "00000000-0000-0000-0000-00000000ffff",
+      emulator.clientOptions(),
+    );
+    const none = [];
+    for await (const v of other.virtualNetworks.listAll()) none.push(v);
+    expect(none).toEqual([]);
+  });
+
+  it("a subnet change shows in the next network list, with a new network etag", async () => {
+    const first = await network.virtualNetworks.get(NETWORK_RG, "vnet-aks-weu");
+    const subnet = emulator.state().subnets.find((s) => s.name === "snet-aks-gpu") as {
+      properties: { addressPrefix: string };
+    };
+    subnet.properties.addressPrefix = "10.10.8.0/22";
+    emulator.upsert(subnet as never);
+    const listed = [];
+    for await (const v of network.virtualNetworks.listAll()) listed.push(v);
+    const [second] = listed;
+    expect(second?.subnets?.find((s) => s.name === "snet-aks-gpu")?.addressPrefix).toBe("10.10.8.0/22");
+    expect(second?.etag).not.toBe(first.etag);
+  });
+
   it("reads the firewall policy with its DNS settings and lists policies", async () => {
     const policy = await network.firewallPolicies.get(NETWORK_RG, POLICY);
     expect(policy.dnsSettings?.enableProxy).toBe(true);
@@ -468,6 +522,14 @@ describe("request log, paging and lifecycle", () => {
       for await (const g of n.firewallPolicyRuleCollectionGroups.list(NETWORK_RG, POLICY)) names.push(g.name);
       expect(names).toEqual(["platform-baseline", "aks-egress-guard"]);
       expect(paged.requests().some((r) => r.query.$skipToken === "1")).toBe(true);
+      // Virtual networks page the same way: two networks, one page each.
+      const extra = emulator.state().subnets[0] as { id: string; name: string };
+      paged.upsert({ ...extra, id: extra.id.replace("vnet-aks-weu", "vnet-other") } as never);
+      paged.clearRequests();
+      const networks = [];
+      for await (const v of n.virtualNetworks.listAll()) networks.push(v.name);
+      expect(networks).toEqual(["vnet-aks-weu", "vnet-other"]);
+      expect(paged.requests().map((r) => r.query.$skipToken)).toEqual([undefined, "1"]);
     } finally {
       await paged.close();
     }

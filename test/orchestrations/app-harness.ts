@@ -72,6 +72,7 @@ export async function startApp(
       // Approval links go only to the notification topic; the emulator stands in for it.
       AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: emulator.topicEndpoint,
       AKS_EGRESS_NOTIFICATION_TOPIC_KEY: "test-topic-key",
+      AKS_EGRESS_CATALOG_STORE_URL: emulator.catalogStoreUrl,
       ...options.settings,
     },
   });
@@ -125,10 +126,13 @@ export async function startApp(
       poll((s) => (s.last?.pass ?? 0) >= pass && s.phase === "idle", `pass ${pass}`, timeoutMs),
     waitForPhase: (phase, timeoutMs) => poll((s) => s.phase === phase, `phase ${phase}`, timeoutMs),
     approvalLinks: () =>
-      emulator.notifications().map((event) => {
-        const link = new URL((event.data as { link: string }).link);
-        return `${host.url}${link.pathname}${link.search}`;
-      }),
+      emulator
+        .notifications()
+        .filter((event) => event.type === "AksEgressGuard.ApprovalRequested")
+        .map((event) => {
+          const link = new URL((event.data as { link: string }).link);
+          return `${host.url}${link.pathname}${link.search}`;
+        }),
     durable: (pathAndQuery, init) => {
       const url = new URL(`${host.url}/runtime/webhooks/durabletask/${pathAndQuery}`);
       url.searchParams.set("code", host.keys.system.durabletask_extension);

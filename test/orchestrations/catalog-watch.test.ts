@@ -5,16 +5,18 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CatalogStore, memoryCatalogStore } from "../../azure/catalog-store";
 import { type ArmEmulator, startArmEmulator } from "../../local/arm-emulator";
 import {
   CATALOG_CHANGED_TYPE,
   type CatalogChangedData,
-  type WatchState,
+  WATCH_DOCUMENT,
+  type WatchOptions,
   watchCatalog,
 } from "../../orchestrations/catalog-watch";
 import { DEFAULT_CATALOG_WATCH_URL, loadSettings } from "../../orchestrations/settings";
 import { SHARED } from "../helpers/paths";
-import { SMALL_ESTATE } from "../local/arm-emulator-helpers";
+import { POLICY_ID as POLICY_ID_SMALL, SMALL_ESTATE } from "../local/arm-emulator-helpers";
 import { startApp } from "./app-harness";
 
 const POLICY =
@@ -102,6 +104,11 @@ function settingsFor(catalogVersion: string, extra: Record<string, string> = {})
   });
 }
 
+/** Options for runs that are not about policies: a store of their own, no estate read. */
+const quiet = (store: CatalogStore): WatchOptions => ({ store, impacts: async () => [] });
+/** What the watch recorded as seen. */
+const seenBy = async (options: WatchOptions) => (await options.store?.read(WATCH_DOCUMENT))?.value;
+
 const changedEvents = () => emulator.notifications().filter((e) => e.type === CATALOG_CHANGED_TYPE);
 
 describe("catalog watch settings", () => {
@@ -117,11 +124,20 @@ describe("catalog watch settings", () => {
     expect(settings.catalogWatchUrl).toBe(DEFAULT_CATALOG_WATCH_URL);
   });
 
-  it("refuses approve (not built yet), a bad schedule and a URL that is not http(s)", () => {
+  it("approve needs a catalog store; a bad adoption, schedule or URL is refused", () => {
     expect(() => loadSettings({ ...base, AKS_EGRESS_CATALOG_ADOPTION: "approve" })).toThrow(
-      /AKS_EGRESS_CATALOG_ADOPTION="approve": approve .* is not built yet: use notify/,
+      /AKS_EGRESS_CATALOG_ADOPTION="approve" needs AKS_EGRESS_CATALOG_STORE_URL/,
     );
-    expect(() => loadSettings({ ...base, AKS_EGRESS_CATALOG_ADOPTION: "auto" })).toThrow(/expected notify/);
+    expect(
+      loadSettings({
+        ...base,
+        AKS_EGRESS_CATALOG_ADOPTION: "Approve",
+        AKS_EGRESS_CATALOG_STORE_URL: "https://acct.blob.core.windows.net/catalog-watch",
+      }).catalogAdoption,
+    ).toBe("approve");
+    expect(() => loadSettings({ ...base, AKS_EGRESS_CATALOG_ADOPTION: "auto" })).toThrow(
+      /AKS_EGRESS_CATALOG_ADOPTION="auto": expected one of notify, approve/,
+    );
     expect(() => loadSettings({ ...base, AKS_EGRESS_CATALOG_WATCH_SCHEDULE: "daily" })).toThrow(
       /AKS_EGRESS_CATALOG_WATCH_SCHEDULE="daily": expected a six-field NCRONTAB/,
     );
@@ -134,13 +150,13 @@ describe("catalog watch settings", () => {
 
 describe("catalog watch (handler)", () => {
   it("2025-02 then 2026-06 against 2023-06: two changes reported, the same page again is a 304", async () => {
-    const state: WatchState = {};
+    const watch = quiet(memoryCatalogStore());
     const log = new Lines();
     const settings = settingsFor("2023-06");
     const before = changedEvents().length;
 
     pages.current = { status: 200, body: PAGE_2025_02, etag: '"page-2025-02"' };
-    const first = await watchCatalog(settings, log, { state });
+    const first = await watchCatalog(settings, log, watch);
     expect(first).toMatchObject({ outcome: "changed", importedAs: "2025-02", published: true });
     expect(pages.requests.at(-1)).toBeUndefined();
     const events = changedEvents().slice(before);
@@ -169,7 +185,7 @@ describe("catalog watch (handler)", () => {
     expect(JSON.stringify(trace).length).toBeLessThan(4000);
 
     // The same page: If-None-Match with its ETag, 304, nothing reported.
-    const again = await watchCatalog(settings, log, { state });
+    const again = await watchCatalog(settings, log, watch);
     expect(again).toEqual({ outcome: "not-modified" });
     expect(pages.requests.at(-1)).toBe('"page-2025-02"');
     expect(changedEvents().slice(before)).toHaveLength(1);
@@ -177,7 +193,7 @@ describe("catalog watch (handler)", () => {
 
     // The page moves on to 2026-06: a new difference from 2023-06, reported.
     pages.current = { status: 200, body: PAGE_2026_06, etag: '"page-2026-06"' };
-    const third = await watchCatalog(settings, log, { state });
+    const third = await watchCatalog(settings, log, watch);
     expect(third).toMatchObject({ outcome: "changed", importedAs: "2026-06" });
     expect(pages.requests.at(-1)).toBe('"page-2025-02"');
     const latest = changedEvents().slice(before);
@@ -186,24 +202,24 @@ describe("catalog watch (handler)", () => {
     expect(changes).toContainEqual(
       expect.objectContaining({ change: "added", destination: "*.in.applicationinsights.azure.com" }),
     );
-    expect(state.etag).toBe('"page-2026-06"');
+    expect(await seenBy(watch)).toMatchObject({ etag: '"page-2026-06"' });
   });
 
   it("2025-02 in use: its own page matches, 2026-06 reports what it adds", async () => {
-    const state: WatchState = {};
+    const watch = quiet(memoryCatalogStore());
     const log = new Lines();
     const settings = settingsFor("2025-02");
     const before = changedEvents().length;
 
     pages.current = { status: 200, body: PAGE_2025_02, etag: '"a"' };
-    expect(await watchCatalog(settings, log, { state })).toEqual({
+    expect(await watchCatalog(settings, log, watch)).toEqual({
       outcome: "matches",
       importedAs: "2025-02",
     });
     expect(changedEvents().length).toBe(before);
 
     pages.current = { status: 200, body: PAGE_2026_06, etag: '"b"' };
-    expect(await watchCatalog(settings, log, { state })).toMatchObject({ outcome: "changed", changes: 2 });
+    expect(await watchCatalog(settings, log, watch)).toMatchObject({ outcome: "changed", changes: 2 });
     const data = changedEvents().at(-1)?.data as unknown as CatalogChangedData;
     expect(data.changes.map((c) => `${c.change} ${c.feature} ${c.destination}`)).toEqual([
       "added azure-monitor *.in.applicationinsights.azure.com",
@@ -215,25 +231,38 @@ describe("catalog watch (handler)", () => {
     ]);
   });
 
+  it("two runs at once (the schedule's and one on demand): the difference is reported once", async () => {
+    const store = memoryCatalogStore();
+    const settings = settingsFor("2025-02");
+    const before = changedEvents().length;
+    pages.current = { status: 200, body: PAGE_2026_06, etag: '"both"' };
+    const outcomes = await Promise.all([
+      watchCatalog(settings, new Lines(), quiet(store)),
+      watchCatalog(settings, new Lines(), quiet(store)),
+    ]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["already-reported", "changed"]);
+    expect(changedEvents().length).toBe(before + 1);
+  });
+
   it("a server without ETags: the same text again is not compared or reported again", async () => {
-    const state: WatchState = {};
+    const watch = quiet(memoryCatalogStore());
     const log = new Lines();
     const settings = settingsFor("2025-02");
     const before = changedEvents().length;
     pages.current = { status: 200, body: PAGE_2026_06 };
-    expect(await watchCatalog(settings, log, { state })).toMatchObject({ outcome: "changed" });
-    expect(await watchCatalog(settings, log, { state })).toEqual({ outcome: "same-page" });
+    expect(await watchCatalog(settings, log, watch)).toMatchObject({ outcome: "changed" });
+    expect(await watchCatalog(settings, log, watch)).toEqual({ outcome: "same-page" });
     expect(pages.requests.at(-1)).toBeUndefined();
     expect(changedEvents().length).toBe(before + 1);
   });
 
   it("a 500, an unreadable page, a page with rows to review, no server: reported, nothing changed", async () => {
-    const state: WatchState = {};
+    const watch = quiet(memoryCatalogStore());
     const log = new Lines();
     const settings = settingsFor("2023-06");
     pages.current = { status: 200, body: PAGE_2025_02, etag: '"seen"' };
-    await watchCatalog(settings, log, { state });
-    const seen = structuredClone(state);
+    await watchCatalog(settings, log, watch);
+    const seen = await seenBy(watch);
     const before = changedEvents().length;
 
     const cases: [Served, string, RegExp][] = [
@@ -247,11 +276,11 @@ describe("catalog watch (handler)", () => {
     ];
     for (const [served, stage, reason] of cases) {
       pages.current = served;
-      const outcome = await watchCatalog(settings, log, { state });
+      const outcome = await watchCatalog(settings, log, watch);
       expect(outcome).toMatchObject({ outcome: "failed", stage, reason: expect.stringMatching(reason) });
       // Still asked with the last ETag successfully read: the failure changed nothing.
       expect(pages.requests.at(-1)).toBe('"seen"');
-      expect(state).toEqual(seen);
+      expect(await seenBy(watch)).toEqual(seen);
     }
     const failures = log.lines.filter((l) => l.text.startsWith("AksEgressGuard.CatalogWatchFailed "));
     expect(failures.map((l) => l.level)).toEqual(["warn", "warn", "warn"]);
@@ -263,7 +292,7 @@ describe("catalog watch (handler)", () => {
     const unreachable = await watchCatalog(
       { ...settings, catalogWatchUrl: "http://127.0.0.1:9/page.md" },
       log,
-      { state: {} },
+      quiet(memoryCatalogStore()),
     );
     expect(unreachable).toMatchObject({ outcome: "failed", stage: "fetch" });
     expect(changedEvents().length).toBe(before);
@@ -273,7 +302,7 @@ describe("catalog watch (handler)", () => {
     const log = new Lines();
     const settings = settingsFor("2023-06", { AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: "" });
     pages.current = { status: 200, body: PAGE_2026_06, etag: '"n"' };
-    expect(await watchCatalog(settings, log, { state: {} })).toMatchObject({
+    expect(await watchCatalog(settings, log, quiet(memoryCatalogStore()))).toMatchObject({
       outcome: "changed",
       published: false,
     });
@@ -314,8 +343,36 @@ describe("catalog watch (through the local Functions host)", () => {
         l.kind === "invocation" && l.functionName === "catalogWatch" ? [l.result] : [],
       );
       expect(results).toEqual(["Succeeded", "Succeeded"]);
+      // The event says what the policy's clusters would gain (read from the emulated estate).
+      const data = changedEvents().at(-1)?.data as unknown as CatalogChangedData;
+      expect(data.policies).toEqual([
+        expect.objectContaining({ policyId: POLICY_ID_SMALL, catalogInUse: "2023-06", clustersAffected: 1 }),
+      ]);
     } finally {
       await app.close();
+    }
+
+    // What it saw is in the catalog store (the emulator's Blob service), not in the process.
+    const saved = emulator.blobs.get("catalog-watch", WATCH_DOCUMENT);
+    expect(JSON.parse(saved?.content.toString("utf8") ?? "{}")).toMatchObject({ etag: '"host-2025-02"' });
+    // A restart (a new host, the same catalog store): it asks with the ETag it saw and reports nothing.
+    const restarted = await startApp({
+      emulator,
+      settings: { AKS_EGRESS_CATALOG_WATCH_URL: url, AKS_EGRESS_CATALOG_VERSION: "2023-06" },
+    });
+    try {
+      const before = changedEvents().length;
+      const response = await fetch(`${restarted.host.url}/admin/functions/catalogWatch`, {
+        method: "POST",
+        body: JSON.stringify({ input: "" }),
+        headers: { "x-functions-key": restarted.host.keys.master },
+      });
+      expect(response.status).toBe(202);
+      await restarted.host.idle();
+      expect(pages.requests.at(-1)).toBe('"host-2025-02"');
+      expect(changedEvents().length).toBe(before);
+    } finally {
+      await restarted.close();
     }
   }, 60_000);
 });

@@ -1,11 +1,17 @@
+/// <reference types="@kusto/language-service-next" />
 // The KQL in infra/queries and the workbook that runs it read only what the code logs: event names from
 // EVENTS, and for each event only the properties the code passes with it (read from the source), plus
-// the Durable Functions tracking fields. UPDATE_WORKBOOK=1 writes the queries into the workbook JSON.
+// the Durable Functions tracking fields. And every query compiles: Microsoft's own KQL compiler
+// (Kusto.Language) parses and analyses it against the Application Insights schema, so a query that
+// Application Insights would refuse (a misspelled column or function, a type error, a syntax error)
+// fails here. UPDATE_WORKBOOK=1 writes the queries into the workbook JSON.
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EVENTS } from "../../orchestrations/telemetry";
 import { ROOT } from "../helpers/paths";
+import { APP_INSIGHTS_TABLES, tableSchema } from "./app-insights-schema";
 import {
   eventProperties,
   interfaceFields,
@@ -34,6 +40,13 @@ const DURABLE_DIMENSIONS = new Set([
   "prop__isReplay",
 ]);
 const FUNCTIONS = new Set(registeredFunctions().map((r) => r.name));
+
+/** A workbook parameter as the JSON defines it (type 1: text, 4: time range). */
+interface WorkbookParameter {
+  name: string;
+  type: number;
+  value?: unknown;
+}
 
 /** What one statement of a query reads of our events. */
 function statementUse(statement: string) {
@@ -83,6 +96,44 @@ function queryProblems(text: string): string[] {
 
 const files = queryFiles();
 
+// Kusto.Language (npm @kusto/language-service-next) is Microsoft's KQL parser and semantic analyser,
+// the one behind the Azure Data Explorer and Log Analytics editors, compiled from C# to JavaScript with
+// Bridge.NET: bridge.js installs the runtime (globals Bridge and System), then Kusto.Language.Bridge.js
+// defines the global Kusto. Neither exports a module; the types are the package's ambient declarations
+// (the reference at the top). Loaded once for the file (about 1 s, plus a few seconds for the first
+// analysis while the engine warms up).
+const requireFromRoot = createRequire(path.join(ROOT, "package.json"));
+requireFromRoot("@kusto/language-service-next/bridge.js");
+requireFromRoot("@kusto/language-service-next/Kusto.Language.Bridge.js");
+const kusto = (globalThis as unknown as { Kusto: typeof Kusto }).Kusto.Language;
+
+/** A database holding the Application Insights tables (closed: an unknown table is an error). */
+const APP_INSIGHTS = kusto.GlobalState.Default!.WithDatabase(
+  new kusto.Symbols.DatabaseSymbol.ctor(
+    "ApplicationInsights",
+    Object.entries(APP_INSIGHTS_TABLES).map(
+      ([name, columns]) => kusto.Symbols.TableSymbol.From(tableSchema(columns))!.WithName(name)!,
+    ),
+  ),
+);
+
+/** The compiler's errors for a query, as `line:column CODE message (the line's text)`; empty when it compiles. */
+function kqlErrors(text: string): string[] {
+  const code = kusto.KustoCode.ParseAndAnalyze(text, APP_INSIGHTS)!;
+  const diagnostics = code.GetDiagnostics()!;
+  const lines = text.split("\n");
+  const errors: string[] = [];
+  for (let i = 0; i < diagnostics.Count; i++) {
+    const d = diagnostics.getItem(i);
+    if (d.Severity !== kusto.DiagnosticSeverity.Error) continue;
+    const line = { v: 0 };
+    const column = { v: 0 };
+    code.TryGetLineAndOffset(d.Start, line, column);
+    errors.push(`${line.v}:${column.v} ${d.Code} ${d.Message} (${lines[line.v - 1]?.trim()})`);
+  }
+  return errors;
+}
+
 describe("history queries (infra/queries/*.kql)", () => {
   it("has the five queries: history, drift over time, approvals, approval latency, failed passes", () => {
     expect(files.map((f) => path.basename(f, ".kql")).sort()).toEqual(
@@ -119,6 +170,30 @@ describe("history queries (infra/queries/*.kql)", () => {
     parameterLines.forEach((index, n) => {
       expect(index).toBe(firstCode + n);
     });
+  });
+
+  it.each(files)("%s compiles with Kusto.Language against the Application Insights schema", (file) => {
+    expect(kqlErrors(read(file)), `${file} does not compile`).toEqual([]);
+  });
+
+  it("compiles against the classic Application Insights schema, and reports errors where they are", () => {
+    // The columns and functions the queries lean on are known to the compiler...
+    expect(
+      kqlErrors(`traces
+| where timestamp > ago(1d) and severityLevel >= 2
+| extend props = parse_json(substring(message, indexof(message, "{"))), category = tostring(customDimensions.Category)
+| summarize arg_max(timestamp, *) by operation_Id`),
+    ).toEqual([]);
+    expect(kqlErrors("requests | where success == 'False' | project duration, resultCode, url")).toEqual([]);
+    // ...while a misspelled column, a workspace-side name, an unknown table and a syntax error are not.
+    expect(kqlErrors('traces\n| where mesage startswith "AksEgressGuard."')).toEqual([
+      "2:9 KS142 The name 'mesage' does not refer to any known column, table, variable or function. " +
+        '(| where mesage startswith "AksEgressGuard.")',
+    ]);
+    expect(kqlErrors("traces | project TimeGenerated")[0]).toMatch(/^1:18 KS142 The name 'TimeGenerated'/);
+    expect(kqlErrors("AppTraces | take 1")[0]).toMatch(/^1:1 KS204 The name 'AppTraces' does not refer/);
+    expect(kqlErrors("traces | where (")).not.toEqual([]);
+    expect(kqlErrors('traces | extend n = toint(message) + "x"')[0]).toMatch(/KS106 The operator '\+'/);
   });
 
   it("catches a property an event is not logged with", () => {
@@ -182,6 +257,55 @@ describe("history workbook", () => {
     expect([...used].filter((u) => !defined.has(u as string))).toEqual([]);
     for (const item of queryItems)
       expect(defined.has(item.content.timeContextFromParameter ?? "")).toBe(true);
+  });
+
+  // The workbook sends a query to Application Insights with each `{Name}` or `{Name:format}` replaced by
+  // the parameter's value, as text (the placeholders sit inside string literals here: `let policyId =
+  // "{PolicyId}";`). Compiling the query with the placeholders still in would check something that never
+  // runs; so they get values a user would set: a text parameter (type 1) its text, here a resource ID; a
+  // time range (type 4, TimeRange) its query form, `> ago(7d)` for the default of 7 days (the workbook
+  // binds TimeRange through timeContextFromParameter, but a query may also write
+  // `where timestamp {TimeRange}`). See Application-Insights-Workbooks, Documentation/Parameters/Text.md
+  // and Time.md.
+  const parameters = workbook.items.flatMap((i) =>
+    i.type === 9 ? ((i.content.parameters ?? []) as WorkbookParameter[]) : [],
+  );
+  const SAMPLE_TEXT: Record<string, string> = {
+    PolicyId:
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-network-weu/providers/Microsoft.Network/firewallPolicies/fw-policy",
+    ClusterId:
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-aks-weu/providers/Microsoft.ContainerService/managedClusters/aks-weu-prod",
+  };
+  const parameterValue = (name: string, format: string | undefined): string => {
+    const parameter = parameters.find((p) => p.name === name);
+    const text = SAMPLE_TEXT[name];
+    if (parameter?.type === 1 && format === undefined && text !== undefined) return text;
+    if (parameter?.type === 4 && (format === undefined || format === "value" || format === "query")) {
+      const ms = (parameter.value as { durationMs?: number } | undefined)?.durationMs ?? 86_400_000;
+      return ms % 86_400_000 === 0 ? `> ago(${ms / 86_400_000}d)` : `> ago(${ms / 60_000}m)`;
+    }
+    throw new Error(`no sample value for workbook parameter {${name}${format ? `:${format}` : ""}}: add one`);
+  };
+  const expandParameters = (query: string): string =>
+    query.replace(/\{(\w+)(?::(\w+))?\}/g, (placeholder, name: string, format: string | undefined) =>
+      parameters.some((p) => p.name === name) ? parameterValue(name, format) : placeholder,
+    );
+
+  it.each(queryItems.map((i) => i.name ?? "?"))(
+    "runs %s as a query that compiles with Kusto.Language, its parameters set",
+    (name) => {
+      const query = queryItems.find((i) => i.name === name)?.content.query ?? "";
+      expect(kqlErrors(expandParameters(query)), `workbook item ${name} does not compile`).toEqual([]);
+    },
+  );
+
+  it("fills in the workbook's parameters the way the workbook does", () => {
+    expect(expandParameters('let policyId = "{PolicyId}"; traces | where timestamp {TimeRange}')).toBe(
+      `let policyId = "${SAMPLE_TEXT.PolicyId}"; traces | where timestamp > ago(7d)`,
+    );
+    // JSON inside a query (`indexof(message, "{")`) is not a parameter.
+    expect(expandParameters('indexof(message, "{")')).toBe('indexof(message, "{")');
+    expect(() => expandParameters("{TimeRange:start}")).toThrow(/no sample value/);
   });
 
   it("is deployed from this file, bound to the Application Insights resource", () => {

@@ -4,6 +4,7 @@ import { canonicalJson, normaliseGroup, type RuleCollectionGroup } from "../../d
 import type { RequestLogEntry } from "../../local/arm-emulator";
 import { CLUSTER_ID, GROUP_ID, matchPattern, POLICY_ID, SUBNET_ID } from "../../local/arm-emulator/paths";
 import { OPERATION_RESULT, OPERATION_STATUS } from "../../local/arm-emulator/writes";
+import type { HostLogEntry } from "../../local/functions-host";
 
 export const KINDS = [
   "policy GET",
@@ -85,4 +86,20 @@ export function putTimeline(entries: readonly RequestLogEntry[]): PutTimeline {
     });
   }
   return { puts, busy };
+}
+
+/** The host's PassStarted/PassCompleted lines, and the outcome of the last pass completed ("" when none). */
+export function passLines(logs: readonly HostLogEntry[]): { lines: HostLogEntry[]; outcome: string } {
+  const lines = logs.filter(
+    (l) => l.kind === "log" && /^AksEgressGuard\.Pass(Started|Completed) /.test(l.message),
+  );
+  const completed = lines.at(-1);
+  const outcome =
+    completed?.kind === "log"
+      ? String(
+          (JSON.parse(completed.message.slice(completed.message.indexOf("{"))) as { outcome?: string })
+            .outcome,
+        )
+      : "";
+  return { lines, outcome };
 }

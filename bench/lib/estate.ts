@@ -98,24 +98,25 @@ const FOREIGN_GROUP = groupResource(POLICY_ID, {
   ruleCollections: [DENY_RISKY_PROTOCOLS],
 }) as unknown as ArmResource;
 
+/** The benchmarks' firewall policy: Standard, DNS proxy on (FQDN network rules allowed). */
+export const BENCH_POLICY = {
+  id: POLICY_ID,
+  name: "fw-bench",
+  type: "Microsoft.Network/FirewallPolicies",
+  location: "westeurope",
+  properties: {
+    provisioningState: "Succeeded",
+    sku: { tier: "Standard" },
+    threatIntelMode: "Alert",
+    dnsSettings: { servers: [], enableProxy: true },
+  },
+};
+
 export function estateSeed(clusters: readonly BenchCluster[]): EmulatorSeed {
   return {
     managedClusters: clusters.map(clusterResource),
     subnets: clusters.flatMap((c) => c.pools.map(subnetResource)),
-    firewallPolicies: [
-      {
-        id: POLICY_ID,
-        name: "fw-bench",
-        type: "Microsoft.Network/FirewallPolicies",
-        location: "westeurope",
-        properties: {
-          provisioningState: "Succeeded",
-          sku: { tier: "Standard" },
-          threatIntelMode: "Alert",
-          dnsSettings: { servers: [], enableProxy: true },
-        },
-      },
-    ],
+    firewallPolicies: [BENCH_POLICY],
     ruleCollectionGroups: [FOREIGN_GROUP],
   };
 }

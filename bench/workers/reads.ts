@@ -16,8 +16,8 @@ import {
   groupResource,
   subnetResource,
 } from "../../local/demo/arm-resources";
-import { countByKind, type RequestKind, readsOf } from "../lib/arm-log";
-import { appSettingsFor, passSettingsOf, syncPolicy } from "../lib/estate";
+import { countByKind, passLines, type RequestKind, readsOf } from "../lib/arm-log";
+import { appSettingsFor, BENCH_POLICY, passSettingsOf, syncPolicy } from "../lib/estate";
 import { startBenchHost } from "../lib/host";
 import { cidrFor, NETWORK_RG, POLICY_ID, SUBSCRIPTION } from "../lib/ids";
 import { workerMain } from "../lib/worker";
@@ -99,20 +99,7 @@ function fleet(args: ReadsArgs): Fleet {
     seed: {
       managedClusters: clusters,
       subnets,
-      firewallPolicies: [
-        {
-          id: POLICY_ID,
-          name: "fw-bench",
-          type: "Microsoft.Network/FirewallPolicies",
-          location: "westeurope",
-          properties: {
-            provisioningState: "Succeeded",
-            sku: { tier: "Standard" },
-            threatIntelMode: "Alert",
-            dnsSettings: { servers: [], enableProxy: true },
-          },
-        },
-      ],
+      firewallPolicies: [BENCH_POLICY],
       ruleCollectionGroups: [
         groupResource(POLICY_ID, {
           name: FOREIGN_GROUP,
@@ -177,23 +164,12 @@ workerMain<ReadsArgs, ReadsResult>(async (args) => {
         }
         await app.settle(args.timeoutMs, 200);
         const counts = countByKind(emulator.requests());
-        const lines = app.logs
-          .slice(logged)
-          .flatMap((l) =>
-            l.kind === "log" && /^AksEgressGuard\.Pass(Started|Completed) /.test(l.message) ? [l] : [],
-          );
-        const completed = lines.at(-1);
-        const outcome = completed
-          ? String(
-              (JSON.parse(completed.message.slice(completed.message.indexOf("{"))) as { outcome?: string })
-                .outcome,
-            )
-          : "";
+        const { lines, outcome } = passLines(app.logs.slice(logged));
         return {
           reads: readsOf(counts),
           counts,
           outcome,
-          passMs: Date.parse(completed?.time ?? "") - Date.parse(lines[0]?.time ?? ""),
+          passMs: Date.parse(lines.at(-1)?.time ?? "") - Date.parse(lines[0]?.time ?? ""),
         };
       };
       const noDrift = await pass();

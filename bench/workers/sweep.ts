@@ -4,7 +4,7 @@
 // - "in step": the policy already holds what every cluster needs: the pass only reads.
 // - "one changed": one cluster gained a pool since: the pass plans, writes once and verifies.
 import { startArmEmulator } from "../../local/arm-emulator";
-import { countByKind, type RequestKind, readsOf } from "../lib/arm-log";
+import { countByKind, passLines, type RequestKind, readsOf } from "../lib/arm-log";
 import { addPool, appSettingsFor, estateSeed, makeClusters, passSettingsOf, syncPolicy } from "../lib/estate";
 import { startBenchHost } from "../lib/host";
 import { workerMain } from "../lib/worker";
@@ -38,23 +38,14 @@ workerMain<SweepArgs, SweepResult>(async (args) => {
       await app.runTimer("sweep");
       await app.settle(args.timeoutMs, 500);
       const counts = countByKind(emulator.requests());
-      const lines = app.logs.flatMap((l) =>
-        l.kind === "log" && /^AksEgressGuard\.Pass(Started|Completed) /.test(l.message) ? [l] : [],
-      );
+      const { lines, outcome } = passLines(app.logs);
       const started = Date.parse(lines[0]?.time ?? "");
-      const completed = lines.at(-1);
-      const outcome = completed
-        ? String(
-            (JSON.parse(completed.message.slice(completed.message.indexOf("{"))) as { outcome?: string })
-              .outcome,
-          )
-        : "";
       return {
         n: args.n,
         changed: args.changed,
         counts,
         reads: readsOf(counts),
-        passMs: Date.parse(completed?.time ?? "") - started,
+        passMs: Date.parse(lines.at(-1)?.time ?? "") - started,
         outcome,
       };
     } finally {

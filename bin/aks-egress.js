@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled to dist/ by `npm run build` (run by `npm ci` via `prepare`).
+// `npx aks-egress` in the checkout links this package into npx's cache and runs `prepare` again; that
+// one skips the build when dist/ is there (package.json), so the first npx call takes seconds, not a build.
 "use strict";
 const path = require("node:path");
 const fs = require("node:fs");

@@ -1,7 +1,7 @@
 // Names users type (clouds, features) checked against the catalog's vocabulary, with messages that
 // name the bad value and list the valid ones. Shared by the CLI and by cluster tag parsing.
 import { GuardError } from "../errors";
-import { closest } from "./regions";
+import { closest, didYouMean } from "./regions";
 import { CLOUDS, type Cloud, type Feature, OPTIONAL_FEATURES } from "./schema";
 
 export function parseCloud(value: string): Cloud {
@@ -22,10 +22,10 @@ export function parseFeatures(values: readonly string[]): Feature[] {
   for (const name of names) {
     const feature = OPTIONAL_FEATURES.find((f) => f === name);
     if (feature === undefined) {
-      const suggestions = closest(name, OPTIONAL_FEATURES, 2);
+      const suggestions = closest(name, OPTIONAL_FEATURES);
       throw new GuardError(
         "UNKNOWN_FEATURE",
-        `unknown feature "${name}". Did you mean: ${suggestions.join(", ")}? Valid features: ${OPTIONAL_FEATURES.join(", ")} (base is always on).`,
+        `unknown feature "${name}".${didYouMean(suggestions)} Valid features: ${OPTIONAL_FEATURES.join(", ")} (base is always on).`,
         { details: { value: name, valid: OPTIONAL_FEATURES, suggestions } },
       );
     }

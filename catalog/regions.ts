@@ -77,14 +77,40 @@ export const REGIONS: Readonly<Record<Cloud, readonly string[]>> = {
   ],
 };
 
-/** The closest names to `value` among `candidates`, best first (for "did you mean" messages). */
-export function closest(value: string, candidates: readonly string[], count = 3): string[] {
-  const needle = value.toLowerCase();
-  return [...candidates]
-    .map((name) => ({ name, score: distance(needle, name) - (name.startsWith(needle.slice(0, 4)) ? 1 : 0) }))
-    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+/** The most "did you mean" suggestions a message shows. */
+export const MAX_SUGGESTIONS = 5;
+
+/**
+ * The names among `candidates` that `value` most likely meant, best first, at most `count`: those
+ * starting with it, then those containing it, then those a few edits away (about one edit per three
+ * characters), each group by edit distance. Empty when nothing is close.
+ */
+export function closest(value: string, candidates: readonly string[], count = MAX_SUGGESTIONS): string[] {
+  const needle = value.trim().toLowerCase();
+  if (needle === "") return [];
+  const maxEdits = Math.max(1, Math.floor(needle.length / 3));
+  return candidates
+    .map((name) => {
+      const lower = name.toLowerCase();
+      const edits = distance(needle, lower);
+      const tier = lower.startsWith(needle)
+        ? 0
+        : needle.length >= 3 && lower.includes(needle)
+          ? 1
+          : edits <= maxEdits
+            ? 2
+            : undefined;
+      return { name, tier, edits };
+    })
+    .filter((c): c is { name: string; tier: number; edits: number } => c.tier !== undefined)
+    .sort((a, b) => a.tier - b.tier || a.edits - b.edits || a.name.localeCompare(b.name))
     .slice(0, count)
     .map((c) => c.name);
+}
+
+/** " Did you mean: a, b?" or nothing, for the messages of unknown names. */
+export function didYouMean(suggestions: readonly string[]): string {
+  return suggestions.length > 0 ? ` Did you mean: ${suggestions.join(", ")}?` : "";
 }
 
 /**
@@ -99,9 +125,10 @@ export function normaliseRegion(cloud: Cloud, value: string): string {
   const hint =
     elsewhere.length > 0 ? ` "${name}" is a region of ${elsewhere.join(", ")}, not of ${cloud}.` : "";
   const suggestions = closest(name, regions);
+  // All of a cloud's regions are too many for one message (60 in AzureCloud): say where they are listed.
   throw new GuardError(
     "UNKNOWN_REGION",
-    `unknown region "${value}" for ${cloud}.${hint} Did you mean: ${suggestions.join(", ")}? Valid regions: ${regions.join(", ")}.`,
+    `unknown region "${value}" for ${cloud}.${hint}${didYouMean(suggestions)} Valid regions: the ${regions.length} of ${cloud}, listed by \`aks-egress catalog regions --cloud ${cloud}\`.`,
     { details: { value, cloud, suggestions, valid: regions } },
   );
 }

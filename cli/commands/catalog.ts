@@ -3,7 +3,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { type Catalog, CLOUDS, catalogVersions, diffCatalogs, loadCatalog, parseCloud } from "../../catalog";
+import {
+  type Catalog,
+  CLOUDS,
+  catalogVersions,
+  diffCatalogs,
+  loadCatalog,
+  parseCloud,
+  REGIONS,
+} from "../../catalog";
 import { type ImportedVersion, importPage } from "../../catalog/import";
 import { type BuiltVersion, readPageAsVersion } from "../../catalog/import/version";
 import { GuardError } from "../../errors";
@@ -16,7 +24,9 @@ const FORMATS = ["table", "json"] as const;
 export function registerCatalogCommands(program: Command, context: CliContext): void {
   const catalog = program
     .command("catalog")
-    .description("list catalog versions, compare two of them or a version and a page, read a page");
+    .description(
+      "list catalog versions and regions, compare two versions or a version and a page, read a page",
+    );
 
   catalog
     .command("list")
@@ -26,6 +36,24 @@ export function registerCatalogCommands(program: Command, context: CliContext): 
       const all = catalogVersions().map((v) => loadCatalog(v));
       context.io.out(
         options.format === "json" ? catalogListAsJson(all) : catalogListAsTable(all, context.io.columns),
+      );
+    });
+
+  catalog
+    .command("regions")
+    .description("the regions each cloud has, by the names `--region` and a cluster's location take")
+    .option("--cloud <cloud>", `only this cloud (${CLOUDS.join(", ")})`)
+    .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("table"))
+    .action((options: { cloud?: string; format: (typeof FORMATS)[number] }) => {
+      const clouds = options.cloud === undefined ? CLOUDS : [parseCloud(options.cloud)];
+      const regions = Object.fromEntries(clouds.map((c) => [c, REGIONS[c]]));
+      context.io.out(
+        options.format === "json"
+          ? `${JSON.stringify(regions, null, 2)}\n`
+          : clouds
+              .map((c) => `${c} (${REGIONS[c].length} regions)\n${columnsOf(REGIONS[c], context.io.columns)}`)
+              .join("\n\n")
+              .concat("\n"),
       );
     });
 
@@ -183,4 +211,20 @@ function importAsText({ catalog, lines, review }: ImportedVersion, columns: numb
     for (const r of review) parts.push(`  line ${r.line}: ${r.reason}`, `    ${r.text}`);
   }
   return `${parts.join("\n")}\n`;
+}
+
+/** Names in aligned columns, filled row by row, as wide as the terminal allows (`ls` style). */
+function columnsOf(names: readonly string[], width: number): string {
+  const cell = Math.max(...names.map((n) => n.length)) + 2;
+  const perLine = Math.max(1, Math.floor((width - 2) / cell));
+  const lines: string[] = [];
+  for (let i = 0; i < names.length; i += perLine)
+    lines.push(
+      `  ${names
+        .slice(i, i + perLine)
+        .map((n) => n.padEnd(cell))
+        .join("")
+        .trimEnd()}`,
+    );
+  return lines.join("\n");
 }

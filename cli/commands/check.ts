@@ -4,7 +4,8 @@ import fs from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { type ArmConnection, armConnection } from "../../azure/clients";
+import { type ArmConnection, armConnection, isLocalEndpoint } from "../../azure/clients";
+import { CLOUD_ENDPOINTS } from "../../azure/clouds";
 import { readCluster } from "../../azure/clusters";
 import { FIREWALL_POLICY_TYPE, MANAGED_CLUSTER_TYPE, parseResourceId } from "../../azure/resource-id";
 import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from "../../catalog";
@@ -13,6 +14,15 @@ import { formatPlan } from "../../drift/format";
 import type { Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import {
+  type ArmTarget,
+  CA_FILE_VARIABLE,
+  describeArmFailure,
+  ENDPOINT_VARIABLE,
+  readArmVariables,
+  type Setting,
+  WHERE_THE_CA_IS,
+} from "../connection";
 import type { CliContext } from "../main";
 import { parseGroupPriority } from "../options";
 
@@ -38,27 +48,54 @@ interface CheckOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function connectionFrom(options: CheckOptions): ArmConnection {
+/** The connection `check` uses, and what it points at (for messages when it fails). */
+function connectionFrom(
+  options: CheckOptions,
+  context: CliContext,
+): { connection: ArmConnection; target: ArmTarget } {
   const cloud = parseCloud(options.cloud);
-  if (options.endpoint === undefined) return armConnection(cloud);
+  const variables = readArmVariables(process.env);
+  if (variables.note !== undefined) context.io.err(`${variables.note}\n`);
+  const endpoint: Setting | undefined =
+    options.endpoint !== undefined ? { value: options.endpoint, from: "--endpoint" } : variables.endpoint;
+  if (endpoint === undefined) {
+    const target = { endpoint: CLOUD_ENDPOINTS[cloud].armEndpoint, endpointFrom: undefined, local: false };
+    return { connection: armConnection(cloud), target };
+  }
+  let url: URL | undefined;
   try {
-    new URL(options.endpoint);
+    url = new URL(endpoint.value);
   } catch {
+    // reported below
+  }
+  if (url?.protocol !== "https:") {
+    // The SDK sends a token over HTTPS only; the emulator speaks nothing else.
     throw new GuardError(
       "BAD_ARGUMENT",
-      `bad --endpoint "${options.endpoint}": expected a URL such as https://127.0.0.1:8443.`,
+      `bad ${endpoint.from} "${endpoint.value}": expected an https:// URL such as https://127.0.0.1:8443.`,
     );
   }
-  const caFile = options.caFile ?? process.env.AKS_EGRESS_CA_FILE;
+  const caFile: Setting | undefined =
+    options.caFile !== undefined ? { value: options.caFile, from: "--ca-file" } : variables.caFile;
   let caCertPem: string | undefined;
   if (caFile !== undefined) {
     try {
-      caCertPem = fs.readFileSync(caFile, "utf8");
+      caCertPem = fs.readFileSync(caFile.value, "utf8");
     } catch (error) {
-      throw new GuardError("BAD_ARGUMENT", `cannot read --ca-file ${caFile}: ${(error as Error).message}`);
+      throw new GuardError(
+        "BAD_ARGUMENT",
+        `cannot read the CA file ${caFile.value} (from ${caFile.from}): ${(error as Error).message}. ${WHERE_THE_CA_IS}.`,
+      );
     }
   }
-  return armConnection(cloud, options.endpoint, caCertPem);
+  const connection = armConnection(cloud, endpoint.value, caCertPem);
+  const target: ArmTarget = {
+    endpoint: connection.endpoint ?? endpoint.value,
+    endpointFrom: endpoint.from,
+    ...(caFile !== undefined ? { caFile } : {}),
+    local: isLocalEndpoint(endpoint.value),
+  };
+  return { connection, target };
 }
 
 async function confirm(context: CliContext): Promise<boolean> {
@@ -125,10 +162,12 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     .option("--yes", "do not ask before applying", false)
     .option(
       "--endpoint <url>",
-      "ARM endpoint (default: the cloud's; the emulator's for local runs)",
-      process.env.AKS_EGRESS_ENDPOINT,
+      `ARM endpoint (default: $${ENDPOINT_VARIABLE}, else the cloud's; the emulator's for local runs)`,
     )
-    .option("--ca-file <pem>", "extra CA to trust for --endpoint (the emulator prints it)")
+    .option(
+      "--ca-file <pem>",
+      `extra CA to trust for the endpoint (default: $${CA_FILE_VARIABLE}; the emulator prints it)`,
+    )
     .option("--cloud <cloud>", "AzureCloud, AzureChinaCloud or AzureUSGovernment", "AzureCloud")
     .option(
       "--subscription <id>",
@@ -163,36 +202,84 @@ Exit codes: 0 no drift (or drift applied and verified), 2 drift found, 1 error.
 Examples:
   aks-egress check --firewall-policy /subscriptions/…/resourceGroups/net/providers/Microsoft.Network/firewallPolicies/fw-policy
   aks-egress check --cluster /subscriptions/…/managedClusters/aks-prod --apply
-  aks-egress check --firewall-policy … --endpoint https://127.0.0.1:8443 --ca-file /tmp/arm-emulator-ca.pem`,
+  aks-egress check --firewall-policy … --endpoint https://127.0.0.1:8443 --ca-file /tmp/arm-emulator-ca.pem
+Environment: ${ENDPOINT_VARIABLE} and ${CA_FILE_VARIABLE} (the app's names) stand for --endpoint and --ca-file.`,
     )
     .action(async (options: CheckOptions) => {
       if ((options.cluster === undefined) === (options.firewallPolicy === undefined)) {
         throw new GuardError("BAD_ARGUMENT", "give exactly one of --cluster ID or --firewall-policy ID.");
       }
-      const connection = connectionFrom(options);
-      const settings: PassSettings = {
-        cloud: connection.cloud,
-        groupName: options.groupName,
-        groupPriority: parseGroupPriority(options.groupPriority),
-        catalogVersion: loadCatalog(options.catalog).version,
-        allowAnySource: options.allowAnySource,
-        subscriptions: options.subscription,
-        includeUntaggedWhenDefault: options.includeUntagged,
-        ...(options.includeUntagged && options.firewallPolicy
-          ? { defaultPolicyId: options.firewallPolicy }
-          : {}),
-        defaultFeatures: parseFeatures(options.defaultFeatures),
-      };
-      const policyId = await resolvePolicy(connection, options, settings);
-      let { plan } = await checkPolicy(connection, policyId, settings);
-      const show = (p: Plan) =>
-        options.format === "json" ? undefined : context.io.out(`${formatPlan(p)}\n`);
-      show(plan);
+      const { connection, target } = connectionFrom(options, context);
+      try {
+        await runCheck(context, options, connection);
+      } catch (error) {
+        const described = describeArmFailure(error, target);
+        if (described === undefined) throw error;
+        // A GuardError says what was being done (and whether anything was written): keep it first.
+        const doing = isGuardError(error) ? `${error.message.replace(/\.?$/, ".")} ` : "";
+        throw new GuardError("ARM_REQUEST_FAILED", `${doing}${described}`, { cause: error });
+      }
+    });
+}
 
-      if (plan.action === "none" || !options.apply) {
-        if (options.format === "json")
-          context.io.out(`${JSON.stringify(summary(plan, { applied: false }), null, 2)}\n`);
-        context.exitCode = plan.action === "none" ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
+/** Plan, show, and (asked to) apply: everything `check` does once connected. */
+async function runCheck(
+  context: CliContext,
+  options: CheckOptions,
+  connection: ArmConnection,
+): Promise<void> {
+  const settings: PassSettings = {
+    cloud: connection.cloud,
+    groupName: options.groupName,
+    groupPriority: parseGroupPriority(options.groupPriority),
+    catalogVersion: loadCatalog(options.catalog).version,
+    allowAnySource: options.allowAnySource,
+    subscriptions: options.subscription,
+    includeUntaggedWhenDefault: options.includeUntagged,
+    ...(options.includeUntagged && options.firewallPolicy ? { defaultPolicyId: options.firewallPolicy } : {}),
+    defaultFeatures: parseFeatures(options.defaultFeatures),
+  };
+  const policyId = await resolvePolicy(connection, options, settings);
+  let { plan } = await checkPolicy(connection, policyId, settings);
+  const show = (p: Plan) => (options.format === "json" ? undefined : context.io.out(`${formatPlan(p)}\n`));
+  show(plan);
+
+  if (plan.action === "none" || !options.apply) {
+    if (options.format === "json")
+      context.io.out(`${JSON.stringify(summary(plan, { applied: false }), null, 2)}\n`);
+    context.exitCode = plan.action === "none" ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
+    return;
+  }
+  if (!options.yes && !(await confirm(context))) {
+    context.io.err("Not applied.\n");
+    context.exitCode = CHECK_EXIT.drift;
+    return;
+  }
+  // A 412 means the group changed since it was read: re-read, re-plan, show it, and try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The write goes ahead only while the group still is what this plan was made from.
+      const result = await applyPlan(connection, policyId, plan, settings);
+      if (options.format === "json") {
+        context.io.out(
+          `${JSON.stringify(summary(plan, { applied: true, writes: result.writes, converged: result.converged, after: result.after }), null, 2)}\n`,
+        );
+      } else if (result.converged) {
+        context.io.out(`Applied with ${result.writes} write. A fresh read shows no drift.\n`);
+      } else {
+        context.io.out(
+          `Applied with ${result.writes} write, but a fresh read shows drift again:\n${formatPlan(result.after)}\n`,
+        );
+      }
+      context.exitCode = result.converged ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
+      return;
+    } catch (error) {
+      if (!isGuardError(error, "ARM_PRECONDITION_FAILED") || attempt >= 3) throw error;
+      context.io.err("The managed group changed since it was read; re-reading and re-planning.\n");
+      ({ plan } = await checkPolicy(connection, policyId, settings));
+      show(plan);
+      if (plan.action === "none") {
+        context.exitCode = CHECK_EXIT.noDrift;
         return;
       }
       if (!options.yes && !(await confirm(context))) {
@@ -200,39 +287,6 @@ Examples:
         context.exitCode = CHECK_EXIT.drift;
         return;
       }
-      // A 412 means the group changed since it was read: re-read, re-plan, show it, and try again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // The write goes ahead only while the group still is what this plan was made from.
-          const result = await applyPlan(connection, policyId, plan, settings);
-          if (options.format === "json") {
-            context.io.out(
-              `${JSON.stringify(summary(plan, { applied: true, writes: result.writes, converged: result.converged, after: result.after }), null, 2)}\n`,
-            );
-          } else if (result.converged) {
-            context.io.out(`Applied with ${result.writes} write. A fresh read shows no drift.\n`);
-          } else {
-            context.io.out(
-              `Applied with ${result.writes} write, but a fresh read shows drift again:\n${formatPlan(result.after)}\n`,
-            );
-          }
-          context.exitCode = result.converged ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
-          return;
-        } catch (error) {
-          if (!isGuardError(error, "ARM_PRECONDITION_FAILED") || attempt >= 3) throw error;
-          context.io.err("The managed group changed since it was read; re-reading and re-planning.\n");
-          ({ plan } = await checkPolicy(connection, policyId, settings));
-          show(plan);
-          if (plan.action === "none") {
-            context.exitCode = CHECK_EXIT.noDrift;
-            return;
-          }
-          if (!options.yes && !(await confirm(context))) {
-            context.io.err("Not applied.\n");
-            context.exitCode = CHECK_EXIT.drift;
-            return;
-          }
-        }
-      }
-    });
+    }
+  }
 }

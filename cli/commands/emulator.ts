@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { GuardError } from "../../errors";
 import { startArmEmulator } from "../../local/arm-emulator";
+import { CA_FILE_VARIABLE, ENDPOINT_VARIABLE } from "../connection";
 import type { CliContext } from "../main";
 
 export function registerEmulatorCommand(program: Command, context: CliContext): void {
@@ -26,13 +27,15 @@ export function registerEmulatorCommand(program: Command, context: CliContext): 
         port,
         lroDelayMs,
         ...(options.state ? { seedFile: path.resolve(options.state) } : {}),
+      }).catch((error: unknown) => {
+        throw listenFailure(error, port) ?? error;
       });
       context.io.out(
         [
           `ARM emulator listening on ${emulator.endpoint}`,
           `CA certificate: ${emulator.caFile}`,
-          "Use it with:",
-          `  export AKS_EGRESS_ENDPOINT=${emulator.endpoint} AKS_EGRESS_CA_FILE=${emulator.caFile}`,
+          "Use it with (the same variables the app reads):",
+          `  export ${ENDPOINT_VARIABLE}=${emulator.endpoint} ${CA_FILE_VARIABLE}=${emulator.caFile}`,
           "  aks-egress check --firewall-policy <id>",
           "Press Ctrl-C to stop.",
           "",
@@ -45,4 +48,24 @@ export function registerEmulatorCommand(program: Command, context: CliContext): 
       });
       await emulator.close();
     });
+}
+
+/** Why the emulator could not listen, said with the port and what to do; undefined for other failures. */
+function listenFailure(error: unknown, port: number): GuardError | undefined {
+  const cause =
+    error instanceof Error ? (error.cause as { code?: unknown; address?: unknown } | undefined) : undefined;
+  const where = `${typeof cause?.address === "string" ? cause.address : "127.0.0.1"}:${port}`;
+  if (cause?.code === "EADDRINUSE")
+    return new GuardError(
+      "BAD_ARGUMENT",
+      `the ARM emulator cannot listen on ${where}: ${where} is in use (is \`npm start\` or another \`aks-egress emulator\` running?). Stop it, or pass --port 0 for any free port.`,
+      { cause: error },
+    );
+  if (cause?.code === "EACCES")
+    return new GuardError(
+      "BAD_ARGUMENT",
+      `the ARM emulator may not listen on ${where} (ports below 1024 need privileges): pass another --port, or --port 0 for any free port.`,
+      { cause: error },
+    );
+  return undefined;
 }

@@ -13,7 +13,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   emulator = await startArmEmulator({ seedFile: SMALL_ESTATE, lroDelayMs: 20 });
-  env = { AKS_EGRESS_ENDPOINT: emulator.endpoint, AKS_EGRESS_CA_FILE: emulator.caFile };
+  env = { AKS_EGRESS_ARM_ENDPOINT: emulator.endpoint, AKS_EGRESS_ARM_CA_FILE: emulator.caFile };
 });
 afterAll(async () => emulator.close());
 beforeEach(() => emulator.reset());
@@ -104,7 +104,7 @@ describe("aks-egress check --include-untagged", () => {
     cluster.tags = {};
     const untagged = await startArmEmulator({ seed: state, lroDelayMs: 20 });
     try {
-      const env2 = { AKS_EGRESS_ENDPOINT: untagged.endpoint, AKS_EGRESS_CA_FILE: untagged.caFile };
+      const env2 = { AKS_EGRESS_ARM_ENDPOINT: untagged.endpoint, AKS_EGRESS_ARM_CA_FILE: untagged.caFile };
       const plain = await runCli(["check", "--firewall-policy", POLICY_ID], env2);
       expect(plain.stderr).toBe("");
       expect(plain.code).toBe(0);

@@ -1,5 +1,5 @@
 // `npm run bench`: how many firewall writes, how fast a fleet converges, and what it costs to plan,
-// load and sweep, side by side with a naive design, in one run. Prints a table per benchmark and
+// load and sweep, side by side with naive designs (one write per event, and one that skips unchanged writes), in one run. Prints a table per benchmark and
 // writes bench/RESULTS.md. Not part of `npm test`.
 //
 //   npm run bench                      # everything (about 8 minutes on 2 cores)

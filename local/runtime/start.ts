@@ -13,9 +13,13 @@ import type { HostLogEntry } from "../functions-host";
 import { type HostKeys, KEYS_FILE, stateDirKeys } from "../functions-host/keys";
 import { privateDir, writePrivateFileSync } from "../functions-host/private-files";
 import { findPages, type PageServer, startPageServer } from "../page-server";
-import type { RunnerConfig, RunnerMessage } from "./estate-runner";
+import { APPROVAL_LINKS_FILE, onHost, policyName, receivedApprovals, recordApproval } from "./approvals";
+import type { PendingAtStart, RunnerConfig, RunnerMessage } from "./estate-runner";
+import { DEFAULT_STATE_DIR, parseArgsOptions, ROOT, startHelp, TRACES_FILE } from "./options";
 
-const root = path.resolve(__dirname, "..", "..", "..");
+function parseStartArgs(argv: string[]) {
+  return parseArgs({ args: argv, options: parseArgsOptions() }).values;
+}
 
 /**
  * The function key is fixed, so the README's curl lines work as written (local only: never used in
@@ -32,6 +36,8 @@ const ESTATES: Record<Cloud, string> = {
 };
 
 export interface RuntimeInfo {
+  /** npm start's process: `npm run demo` checks that it still runs. */
+  pid: number;
   clouds: {
     cloud: Cloud;
     url: string;
@@ -50,7 +56,12 @@ interface PolicyProgress {
   policyId: string;
   drift?: string;
   action?: string;
+  approvalId?: string;
+  expiresAt?: string;
+  /** The pending approval's link, on the host as it runs now. */
   link?: string;
+  /** Pending since before this start, and npm start no longer has its link. */
+  linkLost?: boolean;
   clusters: string[];
   done: boolean;
 }
@@ -74,7 +85,7 @@ export const CATALOG_DEMO = {
 const WATCH_SCHEDULE = "0 30 5 * * *";
 
 /** Where the page versions are: ../shared beside the project, as CI lays it out. */
-const PAGES_DIR = path.resolve(root, "..", "shared", "reference", "pages");
+const PAGES_DIR = path.resolve(ROOT, "..", "shared", "reference", "pages");
 
 /** Demo defaults, and local.settings.json's Values (non-empty) that go over them (and over the catalog demo's). */
 function settings(
@@ -91,7 +102,7 @@ function settings(
     AKS_EGRESS_CATALOG_WATCH_SCHEDULE: WATCH_SCHEDULE,
     AKS_EGRESS_DEBOUNCE_SECONDS: "3",
   };
-  const file = path.join(root, "local.settings.json");
+  const file = path.join(ROOT, "local.settings.json");
   if (!fs.existsSync(file)) {
     say(
       "Settings: demo defaults (mode auto; removals need approval). Copy local.settings.json.example to local.settings.json to change them.",
@@ -171,8 +182,9 @@ function shown(file: string): string {
   return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
-function policyName(id: string): string {
-  return id.split("/").at(-1) ?? id;
+/** A word for a shell command line, quoted only when it needs to be. */
+function shellWord(word: string): string {
+  return /^[\w./:@%+=-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The catalogWatch function's result line (`catalog watch: {"outcome": …}`). */
@@ -228,19 +240,25 @@ function message(entry: HostLogEntry): { name: string; props: Record<string, unk
   }
 }
 
+/** How long the sweep's table waits for passes, at most; a pending approval counts as done at once. */
+const SWEEP_WAIT_MS = 120_000;
+/** While it waits, it says for what, this often. */
+const SWEEP_NOTICE_MS = 20_000;
+
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      cloud: { type: "string", multiple: true },
-      "base-port": { type: "string", default: "7071" },
-      reset: { type: "boolean", default: false },
-      "no-sweep": { type: "boolean", default: false },
-      "no-catalog-demo": { type: "boolean", default: false },
-      "exit-when-done": { type: "boolean", default: false },
-      "state-dir": { type: "string", default: path.join(root, ".local-state") },
-    },
-  });
+  let values: ReturnType<typeof parseStartArgs>;
+  try {
+    values = parseStartArgs(argv);
+  } catch (error) {
+    process.stderr.write(
+      `npm start: ${error instanceof Error ? error.message : String(error)}. The options: npm start -- --help\n`,
+    );
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${startHelp()}\n`);
+    return 0;
+  }
   const say = (s: string) => process.stdout.write(`${s}\n`);
   const clouds = values.cloud ? values.cloud.map(parseCloud) : [...CLOUDS];
   const basePort = Number(values["base-port"]);
@@ -251,10 +269,14 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     return 2;
   }
   const stateRoot = path.resolve(values["state-dir"]);
+  const ownStateDir = stateRoot === DEFAULT_STATE_DIR;
+  /** `npm run demo -- …` (or `npm start -- …`) for this state directory. */
+  const withState = (npm: string, rest: string) =>
+    `${npm} -- ${ownStateDir ? "" : `--state-dir ${shellWord(shown(stateRoot))} `}${rest}`;
   if (values.reset) fs.rmSync(stateRoot, { recursive: true, force: true });
   // Everything under it is private (0700/0600); the default directory is ours, so it is made 0700
   // even if an older version created it; a directory the user names is made 0700 only if new.
-  privateDir(stateRoot, stateRoot === path.join(root, ".local-state"));
+  privateDir(stateRoot, ownStateDir);
   const { defaults, given } = settings(stateRoot, say);
   // The page server's port follows the hosts' (7074 by default), so that the README's curl lines work.
   const pagesPort = basePort === 0 ? 0 : basePort + CLOUDS.length;
@@ -272,19 +294,25 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 
   const progress = new Map<string, PolicyProgress>();
   const children: ChildProcess[] = [];
+  const exits: Promise<void>[] = [];
   const info: RuntimeInfo = {
+    pid: process.pid,
     clouds: [],
     keys,
     ...(catalogDemo
       ? { catalogPages: { url: catalogDemo.server.url, origin: catalogDemo.server.origin } }
       : {}),
   };
+  let stopping = false;
   const stopAll = () => {
+    stopping = true;
     for (const child of children) child.kill("SIGTERM");
     void catalogDemo?.server.close();
   };
   process.once("SIGINT", stopAll);
   process.once("SIGTERM", stopAll);
+  /** The host's URL per cloud, as it runs now. */
+  const hostUrl = new Map<Cloud, string>();
 
   const ready = clouds.map(
     (cloud, index) =>
@@ -293,11 +321,12 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         });
         children.push(child);
+        exits.push(new Promise<void>((done) => child.once("exit", () => done())));
         const config: RunnerConfig = {
           cloud,
           port: basePort === 0 ? 0 : basePort + index,
           stateDir: path.join(stateRoot, cloud),
-          estateFile: path.join(root, "local", "demo", "estates", ESTATES[cloud]),
+          estateFile: path.join(ROOT, "local", "demo", "estates", ESTATES[cloud]),
           settings: common,
           keys,
         };
@@ -310,6 +339,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
           const m = raw as RunnerMessage;
           if (m.kind === "error") reject(new Error(`${cloud}: ${m.message}`));
           if (m.kind === "ready") {
+            hostUrl.set(cloud, m.url);
             info.clouds.push({
               cloud,
               url: m.url,
@@ -323,39 +353,75 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
             say(
               `[${cloud}] app at ${m.url}, ARM emulator at ${m.armEndpoint}: ${m.clusters.length} cluster(s), ${m.policies.length} firewall policy`,
             );
+            for (const pending of m.pending) onPendingAtStart(cloud, m.url, pending);
+            for (const { policyId, error } of m.unread)
+              say(
+                `[${cloud}] ${policyName(policyId)}: its status could not be read at start (${error}), so an approval it may wait for is not shown here; ${withState("npm run demo", "status")} shows it`,
+              );
             resolve();
           }
           if (m.kind === "log") onLog(m.cloud, m.entry);
-          if (m.kind === "approval") onApproval(m.cloud, m.policyId, m.link);
+          if (m.kind === "approval") onApproval(m);
         });
       }),
   );
 
-  const links = (): Record<string, string> => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(stateRoot, "approval-links.json"), "utf8")) as Record<
-        string,
-        string
-      >;
-    } catch {
-      return {};
-    }
-  };
-
-  /** A link published to the (emulated) notification topic, as a chat or mail subscriber would get it. */
-  function onApproval(cloud: Cloud, policyId: string, link: string) {
-    const p = progress.get(policyId.toLowerCase());
+  /**
+   * An approval pending since an earlier run: the reconciler's status names it (no pass asks again).
+   * Its link is the one the topic delivered then, if npm start still has it, on the host as it runs now.
+   */
+  function onPendingAtStart(cloud: Cloud, url: string, pending: PendingAtStart) {
+    const p = progress.get(pending.policyId.toLowerCase());
+    const where = `[${cloud}] ${policyName(pending.policyId)}:`;
+    const received = receivedApprovals(stateRoot).find(
+      (a) =>
+        a.policyId.toLowerCase() === pending.policyId.toLowerCase() && a.approvalId === pending.approvalId,
+    );
+    const link = received ? onHost(received.link, url) : undefined;
     if (p) {
       p.action = "waiting for approval";
-      p.link = link;
+      p.approvalId = pending.approvalId;
+      p.expiresAt = pending.expiresAt;
+      if (pending.drift) p.drift = pending.drift;
+      if (received?.clusters) p.clusters = received.clusters;
+      if (link) p.link = link;
+      else p.linkLost = true;
       p.done = true;
     }
-    say(`[${cloud}] ${policyName(policyId)}: waiting for approval: ${link}`);
-    // For `npm run demo -- approve`: the links stay in the local state (0600), like a subscriber's inbox.
-    writePrivateFileSync(
-      path.join(stateRoot, "approval-links.json"),
-      `${JSON.stringify({ ...links(), [policyId]: link }, null, 2)}\n`,
+    const about = `waiting for approval ${pending.approvalId} (asked before this start; expires ${pending.expiresAt}; ${pending.summary.replace(/\.$/, "")})`;
+    if (link) {
+      say(`${where} ${about}: ${link}`);
+      return;
+    }
+    say(`${where} ${about}`);
+    say(
+      `${where}   its link went to the notification topic then, and ${shown(path.join(stateRoot, APPROVAL_LINKS_FILE))} (npm start's copy of what the topic delivered) does not have it; the app never sends a link twice. For a new link: ${withState("npm run demo", `ask-again ${policyName(pending.policyId)}`)} (or let it expire: a later pass asks again).`,
     );
+  }
+
+  /** A link published to the (emulated) notification topic, as a chat or mail subscriber would get it. */
+  function onApproval(m: Extract<RunnerMessage, { kind: "approval" }>) {
+    const url = hostUrl.get(m.cloud);
+    const link = url ? onHost(m.link, url) : m.link;
+    const p = progress.get(m.policyId.toLowerCase());
+    if (p) {
+      p.action = "waiting for approval";
+      p.approvalId = m.approvalId;
+      if (m.expiresAt) p.expiresAt = m.expiresAt;
+      p.link = link;
+      delete p.linkLost;
+      p.done = true;
+    }
+    say(`[${m.cloud}] ${policyName(m.policyId)}: waiting for approval: ${link}`);
+    // For `npm run demo -- approve`: kept in the local state (0600), like a subscriber's inbox.
+    recordApproval(stateRoot, {
+      cloud: m.cloud,
+      policyId: m.policyId,
+      approvalId: m.approvalId,
+      ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}),
+      ...(p && p.clusters.length > 0 ? { clusters: p.clusters } : {}),
+      link: m.link,
+    });
   }
 
   /** Clouds whose watch has said that the page matches (said once). */
@@ -363,6 +429,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 
   function onLog(cloud: Cloud, entry: HostLogEntry) {
     if (entry.kind === "log" && entry.level === "error") say(`[${cloud}] error: ${entry.message}`);
+    if (entry.kind === "invocation" && entry.result === "Failed")
+      say(
+        `[${cloud}] error: ${entry.functionName} (${entry.trigger}) failed: ${entry.error ?? "no error given"}`,
+      );
     const outcome = watchOutcome(entry);
     if (outcome?.outcome === "matches" && !matched.has(`${cloud} ${outcome.importedAs}`)) {
       matched.add(`${cloud} ${outcome.importedAs}`);
@@ -371,6 +441,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     }
     const event = message(entry);
     if (event === undefined) return;
+    // --events: the trace as Application Insights keeps it in `traces.message`.
+    if (values.events && entry.kind === "log") say(`[${cloud}] ${entry.message}`);
     const policyId = String(event.props.policyId ?? "");
     const p = progress.get(policyId.toLowerCase());
     const where = `[${cloud}] ${policyName(policyId)}:`;
@@ -382,23 +454,51 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         break;
       case "AksEgressGuard.PlanComputed": {
         const risk = event.props.risk as { added: number; changed: number; removed: number };
+        const drift =
+          event.props.action === "none" ? "none" : `+${risk.added} ~${risk.changed} -${risk.removed}`;
         if (p) {
-          p.drift =
-            event.props.action === "none" ? "none" : `+${risk.added} ~${risk.changed} -${risk.removed}`;
+          p.drift = drift;
           p.clusters = (event.props.clusters as string[] | undefined) ?? p.clusters;
         }
         say(
-          `${where} planned: ${p?.drift} -> ${event.props.outcome} (${(event.props.reasons as string[]).join("; ")})`,
+          `${where} planned: ${drift} -> ${event.props.outcome} (${(event.props.reasons as string[]).join("; ")})`,
         );
         break;
       }
       case "AksEgressGuard.ApprovalRequested":
         // The log names the approval; the link itself arrives on the notification topic (onApproval).
-        if (p) p.action = "waiting for approval";
+        if (p) {
+          p.action = "waiting for approval";
+          p.approvalId = String(event.props.approvalId);
+          p.expiresAt = String(event.props.expiresAt ?? "");
+        }
         say(`${where} approval ${event.props.approvalId} requested; the link goes to the notification topic`);
+        break;
+      case "AksEgressGuard.ApprovalDecided": {
+        const comment = String(event.props.comment ?? "");
+        say(
+          `${where} approval ${event.props.approvalId} ${event.props.decision === "approve" ? "approved" : "rejected"} by ${event.props.approver}${comment ? ` (comment: ${comment})` : ""}`,
+        );
+        break;
+      }
+      case "AksEgressGuard.ApprovalRefused":
+        say(`${where} a decision for approval ${event.props.approvalId} was refused: ${event.props.reason}`);
+        break;
+      case "AksEgressGuard.ApprovalExpired":
+        say(
+          `${where} approval ${event.props.approvalId} expired without a decision; its link now answers 410`,
+        );
+        break;
+      case "AksEgressGuard.ApprovalSuperseded":
+        say(
+          `${where} approval ${event.props.approvalId} superseded: the change moved (its link now answers 410); a new plan follows`,
+        );
         break;
       case "AksEgressGuard.PlanApplied":
         say(`${where} applied with ${event.props.writes} write(s); converged: ${event.props.converged}`);
+        break;
+      case "AksEgressGuard.PassFailed":
+        say(`${where} pass ${event.props.pass} failed: ${event.props.error}`);
         break;
       case "AksEgressGuard.PassCompleted":
         if (p) {
@@ -408,6 +508,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
             ] ?? String(event.props.outcome);
           p.clusters = (event.props.clusters as string[]) ?? [];
           delete p.link;
+          delete p.linkLost;
+          delete p.approvalId;
+          delete p.expiresAt;
           p.done = true;
         }
         for (const cluster of (event.props.clusters as string[]) ?? [])
@@ -426,6 +529,11 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       case "AksEgressGuard.CatalogWatchFailed":
         say(`[${cloud}] catalog: the watch failed (${event.props.stage}): ${event.props.reason}`);
         break;
+      case "AksEgressGuard.CatalogAdoption":
+        say(
+          `${where} catalog page ${event.props.importedAs}: ${event.props.state}${event.props.by ? ` by ${event.props.by}` : ""}`,
+        );
+        break;
     }
   }
 
@@ -436,6 +544,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     stopAll();
     return 1;
   }
+  // In the order of the clouds asked for, whichever came up first.
+  const order = (cloud: Cloud) => clouds.indexOf(cloud);
+  info.clouds.sort((a, b) => order(a.cloud) - order(b.cloud));
   writePrivateFileSync(path.join(stateRoot, "runtime.json"), `${JSON.stringify(info, null, 2)}\n`);
 
   if (!values["no-sweep"]) {
@@ -448,47 +559,82 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       });
       if (response.status !== 202) say(`[${c.cloud}] the sweep did not start: HTTP ${response.status}`);
     }
-    const deadline = Date.now() + 120_000;
-    while ([...progress.values()].some((p) => !p.done) && Date.now() < deadline)
+    const began = Date.now();
+    let noticed = began;
+    const waiting = () => [...progress.values()].filter((p) => !p.done);
+    while (!stopping && waiting().length > 0 && Date.now() - began < SWEEP_WAIT_MS) {
       await new Promise((r) => setTimeout(r, 200));
-    const rows = [...progress.values()].map((p) => [
-      p.cloud,
-      policyName(p.policyId),
-      String(p.clusters.length || "-"),
-      p.drift ?? "?",
-      p.action ?? "still running",
-      p.link ?? "",
-    ]);
+      if (Date.now() - noticed >= SWEEP_NOTICE_MS) {
+        noticed = Date.now();
+        say(
+          `(waiting for ${waiting()
+            .map((p) => `[${p.cloud}] ${policyName(p.policyId)}`)
+            .join(
+              ", ",
+            )} to finish its pass; the table follows, at the latest ${Math.round((SWEEP_WAIT_MS - (noticed - began)) / 1000)} s from now)`,
+        );
+      }
+    }
+    if (!stopping) printTable();
+  }
+  if (!stopping) {
+    const first = info.clouds.find((c) => c.cloud === "AzureCloud") ?? info.clouds[0];
+    const demos = [
+      ["status", "every policy: phase, last pass, pending approval"],
+      ["add-gpu-pool", "a new GPU pool on aks-weu-batch, and its ARM event"],
+      ["approve", "approve the pending plan (or open its link in a browser)"],
+    ].map(([command, what]) => [withState("npm run demo", command ?? ""), what]);
+    const width = Math.max(...demos.map(([command]) => command?.length ?? 0)) + 2;
+    say(
+      [
+        "",
+        "Keeps serving. Try (see the README's walkthrough):",
+        `  curl -s "${first?.url}/api/status?policy=${encodeURIComponent(first?.policies[0] ?? "")}" -H "x-functions-key: ${keys.function}"`,
+        ...demos.map(([command, what]) => `  ${command?.padEnd(width)}# ${what}`),
+        `History: each step of a pass is an AksEgressGuard.* trace (in Azure, in Application Insights); npm start prints a short line for each${values.events ? " and, with --events, the trace itself" : " (--events: the trace itself too)"}, and keeps every trace of every run in ${shown(stateRoot)}/<cloud>/${TRACES_FILE}.`,
+        `Ctrl-C stops; state is kept in ${shown(stateRoot)}/ (${withState("npm start", "--reset")} starts over); the master and system keys are in ${shown(path.join(stateRoot, KEYS_FILE))}.`,
+      ].join("\n"),
+    );
+  }
+  let code = 0;
+  if (values["exit-when-done"] && !stopping) {
+    code = [...progress.values()].every((p) => p.done) ? 0 : 1;
+    stopAll();
+  }
+  // Until Ctrl-C (or now, with --exit-when-done): each deployment saves its estate as it stops.
+  await Promise.all(exits);
+  await catalogDemo?.server.close();
+  return code;
+
+  function printTable() {
+    const rows = [...progress.values()]
+      .sort((a, b) => order(a.cloud) - order(b.cloud))
+      .map((p) => [
+        p.cloud,
+        policyName(p.policyId),
+        String(p.clusters.length || "-"),
+        p.drift ?? "?",
+        p.action ?? "still running",
+        p.approvalId
+          ? `${p.approvalId}${p.expiresAt ? ` until ${p.expiresAt.replace(/\.\d+Z$/, "Z")}` : ""}${p.linkLost ? " (link lost: see above)" : ""}`
+          : "",
+      ]);
     say("");
     say(
       table(
-        ["Cloud", "Firewall policy", "Clusters", "Drift (+ ~ -)", "Action", "Approval link"],
+        ["Cloud", "Firewall policy", "Clusters", "Drift (+ ~ -)", "Action", "Approval"],
         rows,
-        [19, 24, 10, 15, 22, 60],
+        [19, 22, 10, 15, 22, 40],
       ),
     );
+    const links = [...progress.values()].filter((p) => p.link);
+    if (links.length > 0) {
+      say(
+        `Approval links (whoever holds one can decide; open it in a browser, or ${withState("npm run demo", "approve")}):`,
+      );
+      for (const p of links) say(`  [${p.cloud}] ${policyName(p.policyId)}: ${p.link}`);
+    }
   }
-  const first = info.clouds[0];
-  say(
-    [
-      "",
-      "Keeps serving. Try (see the README's walkthrough):",
-      `  curl -s "${first?.url}/api/status?policy=${encodeURIComponent(first?.policies[0] ?? "")}" -H "x-functions-key: ${keys.function}"`,
-      "  npm run demo -- add-gpu-pool      # a new GPU pool on aks-weu-batch, and its ARM event",
-      "  npm run demo -- approve           # approve the pending plan (or open its link in a browser)",
-      `Ctrl-C stops; state is kept in ${shown(stateRoot)}/ (npm start -- --reset starts over); the master and system keys are in ${shown(path.join(stateRoot, KEYS_FILE))}.`,
-    ].join("\n"),
-  );
-  if (values["exit-when-done"]) {
-    stopAll();
-    return [...progress.values()].every((p) => p.done) ? 0 : 1;
-  }
-  await new Promise<void>((resolve) => {
-    let alive = children.length;
-    for (const child of children) child.on("exit", () => --alive === 0 && resolve());
-  });
-  await catalogDemo?.server.close();
-  return 0;
 }
 
 if (require.main === module) {

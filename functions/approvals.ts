@@ -46,9 +46,17 @@ export const PAGE_SECURITY_HEADERS = {
 
 type Status = ReconcilerStatus | undefined;
 
+/** An instance in these states reads no more events: whatever its custom status says, nothing waits. */
+const ENDED = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
+
 async function statusOf(client: DurableClient, instanceId: string): Promise<Status> {
   try {
-    return (await client.getStatus(instanceId)).customStatus as Status;
+    const state = await client.getStatus(instanceId);
+    const status = state.customStatus as Status;
+    if (status === undefined || !ENDED.has(String(state.runtimeStatus))) return status;
+    // Its last custom status may still offer the approval; a decision raised now would never be read.
+    const { pendingApproval: _gone, ...rest } = status;
+    return { ...rest, phase: "idle" };
   } catch {
     return undefined;
   }

@@ -301,6 +301,22 @@ describe("write safety: removal budget, single use, proofs, concurrency", () => 
     expect(appPuts(app)).toBe(0);
   }, 40_000);
 
+  it("case 3b: the link of an approval whose reconciler was terminated is gone, not pending", async () => {
+    app = await startApp({ settings: { AKS_EGRESS_MODE: "approve" } });
+    await app.sendEvents([clusterEvent()]);
+    await app.waitForPhase("awaiting-approval");
+    const [link] = app.approvalLinks();
+    const instanceId = instanceIdFor(POLICY_ID);
+    expect(
+      (await app.durable(`instances/${instanceId}/terminate?reason=test`, { method: "POST" })).status,
+    ).toBe(202);
+    await waitFor(app, (s) => s.runtimeStatus === "Terminated", "termination");
+    // Its custom status still says awaiting-approval: nothing will ever read a decision now.
+    expect((await fetch(link ?? "")).status).toBe(410);
+    expect((await post(link ?? "", "approve")).status).toBe(410);
+    expect(appPuts(app)).toBe(0);
+  }, 40_000);
+
   it("case 4: an approval event raised with values from the status, without the proof, decides nothing; no link anywhere", async () => {
     app = await startApp({ settings: { AKS_EGRESS_MODE: "approve" } });
     await app.sendEvents([clusterEvent()]);

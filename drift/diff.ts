@@ -5,10 +5,10 @@ import { byText, canonicalJson, type Json } from "./canonical";
 import { ownerOf, ownerOfCollection } from "./naming";
 import {
   byCollectionPriority,
-  type CanonicalRule,
+  type CanonicalText,
+  type CollectionText,
+  canonicalText,
   collectionPriority,
-  normaliseCollection,
-  normaliseGroup,
   normaliseRule,
 } from "./normalise";
 import type { RuleBody, RuleChange, RuleCollection, RuleCollectionGroup } from "./types";
@@ -87,22 +87,25 @@ export function fieldDifferences(before: RuleBody, after: RuleBody): string[] {
   });
 }
 
-function sameRule(a: CanonicalRule, b: CanonicalRule): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
 function byName<T extends { name: string }>(items: readonly T[] | undefined): Map<string, T> {
   return new Map((items ?? []).map((item) => [item.name.toLowerCase(), item]));
 }
 
+/**
+ * `texts` are the two groups' canonicalText when the caller has them already (planPolicy does): the
+ * diff then normalises nothing again but the rules that differ, to show how.
+ */
 export function diffGroups(
   current: RuleCollectionGroup | undefined,
   desired: RuleCollectionGroup,
   context: DiffContext,
+  texts?: { current?: CanonicalText; desired: CanonicalText },
 ): RuleChange[] {
+  const was = current === undefined ? undefined : (texts?.current ?? canonicalText(current));
+  const will = texts?.desired ?? canonicalText(desired);
   const changes: RuleChange[] = [];
   const groupChanges: RuleChange[] = [];
-  if (current !== undefined && normaliseGroup(current).priority !== normaliseGroup(desired).priority) {
+  if (current !== undefined && was?.group.priority !== will.group.priority) {
     // Group-level: collection and rule are empty.
     groupChanges.push({
       kind: "modify",
@@ -134,7 +137,9 @@ export function diffGroups(
       context.ownedCollections.get(key) ??
       ownerOfCollection(after?.rules) ??
       ownerOfCollection(before?.rules);
-    changes.push(...diffCollection(before, after, owner, context));
+    changes.push(
+      ...diffCollection(before, after, owner, context, was?.collections.get(key), will.collections.get(key)),
+    );
   }
   return [...groupChanges, ...changes];
 }
@@ -144,14 +149,18 @@ function diffCollection(
   after: RuleCollection | undefined,
   owner: string | undefined,
   context: DiffContext,
+  beforeText: CollectionText | undefined,
+  afterText: CollectionText | undefined,
 ): RuleChange[] {
   const collection = (after ?? before)?.name ?? "";
   const base = owner === undefined ? { collection } : { collection, clusterId: owner };
   const changes: RuleChange[] = [];
 
-  if (before !== undefined && after !== undefined) {
-    const a = normaliseCollection(before);
-    const b = normaliseCollection(after);
+  if (before !== undefined && after !== undefined && beforeText !== undefined && afterText !== undefined) {
+    // The same text: nothing in it differs.
+    if (beforeText.text === afterText.text) return [];
+    const a = beforeText.canonical;
+    const b = afterText.canonical;
     const fields: string[] = [];
     if (a.ruleCollectionType !== b.ruleCollectionType)
       fields.push(`ruleCollectionType: ${a.ruleCollectionType} -> ${b.ruleCollectionType}`);
@@ -175,7 +184,7 @@ function diffCollection(
     } else if (
       was !== undefined &&
       will !== undefined &&
-      !sameRule(normaliseRule(was), normaliseRule(will))
+      beforeText?.rules.get(key) !== afterText?.rules.get(key)
     ) {
       changes.push({ kind: "modify", ...base, rule: will.name, fields: fieldDifferences(was, will) });
     }

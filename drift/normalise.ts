@@ -158,3 +158,48 @@ export function sameGroup(current: RuleCollectionGroup | undefined, desired: Rul
   if (current === undefined) return desired.ruleCollections.length === 0;
   return canonicalJson(normaliseGroup(current)) === canonicalJson(normaliseGroup(desired));
 }
+
+/** A group's canonical form and its text, with each collection's and rule's text kept for the diff. */
+export interface CanonicalText {
+  group: CanonicalGroup;
+  /** canonicalJson(normaliseGroup(group)), built from the parts below (each rule serialised once). */
+  text: string;
+  /** By lower-cased collection name. */
+  collections: Map<string, CollectionText>;
+}
+
+export interface CollectionText {
+  canonical: CanonicalCollection;
+  text: string;
+  /** Each rule's canonical text, by lower-cased rule name. */
+  rules: Map<string, string>;
+}
+
+/**
+ * Normalises and serialises the group once: planning compares, diffs and hashes from this, so no
+ * rule is normalised or serialised twice in one plan. The text is exactly
+ * canonicalJson(normaliseGroup(group)) (keys in byText order: action, name, priority,
+ * ruleCollectionType, rules), which the tests check.
+ */
+export function canonicalText(group: RuleCollectionGroup): CanonicalText {
+  const canonical = normaliseGroup(group);
+  const collections: CanonicalText["collections"] = new Map();
+  const parts = canonical.ruleCollections.map((c) => {
+    const rules = new Map<string, string>();
+    const texts = c.rules.map((r) => {
+      const text = canonicalJson(r);
+      rules.set(typeof r.name === "string" ? r.name : "", text);
+      return text;
+    });
+    const priority = c.priority === undefined ? "" : `,"priority":${JSON.stringify(c.priority)}`;
+    const type =
+      c.ruleCollectionType === undefined
+        ? ""
+        : `,"ruleCollectionType":${JSON.stringify(c.ruleCollectionType)}`;
+    const text = `{"action":${JSON.stringify(c.action)},"name":${JSON.stringify(c.name)}${priority}${type},"rules":[${texts.join(",")}]}`;
+    collections.set(c.name, { canonical: c, text, rules });
+    return text;
+  });
+  const text = `{"name":${JSON.stringify(canonical.name)},"priority":${JSON.stringify(canonical.priority)},"ruleCollections":[${parts.join(",")}]}`;
+  return { group: canonical, text, collections };
+}

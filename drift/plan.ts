@@ -1,11 +1,11 @@
 // One firewall policy's plan: the managed group the clusters need, what differs from the group as
 // read, what else on the policy gets in the way, and how much is at stake. Pure; the orchestrator
 // decides what to do with it and the adapter sends `body` in one PUT.
-import { byText, canonicalJson, sha256Hex } from "./canonical";
+import { byText, sha256Hex } from "./canonical";
 import { type DiffContext, diffGroups } from "./diff";
 import { checkGroupCount, checkLimits } from "./limits";
 import { COLLECTION_KINDS, clusterKey, collectionName } from "./naming";
-import { normaliseGroup, sameGroup } from "./normalise";
+import { type CanonicalText, canonicalText } from "./normalise";
 import { desiredGroup } from "./render-group";
 import { findShadowing } from "./shadowing";
 import type {
@@ -29,7 +29,11 @@ const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
 
 /** The sha256 of the canonical form of the group to be written (what the PUT will leave). */
 export function planHash(group: RuleCollectionGroup): string {
-  return sha256Hex(canonicalJson(normaliseGroup(group)));
+  return hashOf(canonicalText(group));
+}
+
+function hashOf(text: CanonicalText): string {
+  return sha256Hex(text.text);
 }
 
 /** The group does not exist yet: what a plan that creates it starts from. */
@@ -79,9 +83,19 @@ export function planPolicy(input: PlanInput): Plan {
     dnsProxyEnabled: policy.dnsProxyEnabled,
   };
 
+  // Each side normalised and serialised once: comparison, diff and hashes all read these.
+  const desiredText = canonicalText(body);
+  const currentText = current === undefined ? undefined : canonicalText(current);
   const failed = writeFailed(current);
-  const unchanged = !failed && sameGroup(current, body);
-  const changes = unchanged ? [] : diffGroups(current, body, context);
+  const same =
+    currentText === undefined ? body.ruleCollections.length === 0 : currentText.text === desiredText.text;
+  const unchanged = !failed && same;
+  const changes = unchanged
+    ? []
+    : diffGroups(current, body, context, {
+        desired: desiredText,
+        ...(currentText ? { current: currentText } : {}),
+      });
   if (failed && changes.length === 0) {
     // Azure kept the content but says the write did not succeed: the firewall may not enforce it.
     changes.push({
@@ -110,8 +124,8 @@ export function planPolicy(input: PlanInput): Plan {
       byText(a.message, b.message),
   );
 
-  const hash = planHash(body);
-  const baseHash = groupContentHash(current);
+  const hash = hashOf(desiredText);
+  const baseHash = currentText === undefined ? ABSENT_GROUP_HASH : hashOf(currentText);
   const plan: Plan = {
     policyId: policy.id,
     groupName: settings.groupName,

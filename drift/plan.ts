@@ -3,8 +3,8 @@
 // decides what to do with it and the adapter sends `body` in one PUT.
 import { byText, sha256Hex } from "./canonical";
 import { type DiffContext, diffGroups } from "./diff";
-import { checkGroupCount, checkLimits } from "./limits";
-import { COLLECTION_KINDS, clusterKey, collectionName } from "./naming";
+import { checkCollectionCount, checkGroupCount, checkLimits, checkNetworkPairs } from "./limits";
+import { clusterKey } from "./naming";
 import { type CanonicalText, canonicalText } from "./normalise";
 import { desiredGroup } from "./render-group";
 import { findShadowing } from "./shadowing";
@@ -23,6 +23,11 @@ export interface PlanInput {
   clusters: ClusterProfile[];
   policy: PolicySnapshot;
   settings: ManagedGroupSettings;
+  /**
+   * Node subnet CIDR (lower-cased) → lower-cased ID of a cluster the gathering saw that this policy
+   * does not serve: names whose a stale source was.
+   */
+  sourceOwners?: Record<string, string>;
 }
 
 const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
@@ -66,20 +71,19 @@ export function planPolicy(input: PlanInput): Plan {
   const current = policy.groups.find((g) => g.name.toLowerCase() === wanted);
   const others = policy.groups.filter((g) => g !== current);
 
-  const desired = desiredGroup(clusters, current, settings, { dnsProxyEnabled: policy.dnsProxyEnabled });
+  const desired = desiredGroup(clusters, current, settings, {
+    dnsProxyEnabled: policy.dnsProxyEnabled,
+    ...(input.sourceOwners ? { sourceOwners: new Map(Object.entries(input.sourceOwners)) } : {}),
+  });
   const body = desired.group;
   checkLimits(body);
+  checkCollectionCount(body, others);
+  checkNetworkPairs(body);
   if (current === undefined && body.ruleCollections.length > 0)
     checkGroupCount(settings.groupName, policy.groups.length, false);
 
-  const ownedCollections = new Map<string, string>();
-  for (const cluster of clusters) {
-    for (const kind of COLLECTION_KINDS)
-      ownedCollections.set(collectionName(cluster, kind), clusterKey(cluster.id));
-  }
   const context: DiffContext = {
     presentClusters: new Set(clusters.map((c) => clusterKey(c.id))),
-    ownedCollections,
     dnsProxyEnabled: policy.dnsProxyEnabled,
   };
 
@@ -137,6 +141,9 @@ export function planPolicy(input: PlanInput): Plan {
     baseHash,
     changeHash: changeHash(baseHash, hash),
     ...(current?.etag ? { baseEtag: current.etag } : {}),
+    clusterChanges: desired.clusterChanges,
+    affectedClusters: desired.affectedClusters,
+    ...(desired.migration && !unchanged ? { migration: desired.migration } : {}),
   };
   if (!unchanged) plan.body = body;
   return plan;

@@ -9,6 +9,7 @@ import { readCluster } from "../../azure/clusters";
 import { FIREWALL_POLICY_TYPE, MANAGED_CLUSTER_TYPE, parseResourceId } from "../../azure/resource-id";
 import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from "../../catalog";
 import { profileFromFacts } from "../../drift/cluster-profile";
+import { migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
@@ -23,6 +24,7 @@ interface CheckOptions {
   firewallPolicy?: string;
   apply: boolean;
   yes: boolean;
+  approveMigration: boolean;
   endpoint?: string;
   caFile?: string;
   cloud: string;
@@ -61,17 +63,26 @@ function connectionFrom(options: CheckOptions): ArmConnection {
   return armConnection(cloud, options.endpoint, caCertPem);
 }
 
-async function confirm(context: CliContext): Promise<boolean> {
+/**
+ * Asks on the terminal. A layout migration is always asked for (a person approves it, as in the
+ * app, whatever --yes says), unless --approve-migration says that person has read this plan.
+ */
+async function confirm(context: CliContext, plan: Plan): Promise<boolean> {
+  const migration = plan.migration === undefined ? undefined : migrationReason(plan.migration);
   if (!process.stdin.isTTY) {
     throw new GuardError(
       "BAD_ARGUMENT",
-      "--apply needs --yes when there is no terminal to ask on; nothing was written.",
+      migration === undefined
+        ? "--apply needs --yes when there is no terminal to ask on; nothing was written."
+        : `this plan is a ${migration}: it needs a person's approval, and --yes alone does not give it. Read the plan and add --approve-migration, or run in a terminal; nothing was written.`,
     );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(
-      "Apply this plan? Only the managed group is written. Type 'yes' to apply: ",
+      migration === undefined
+        ? "Apply this plan? Only the managed group is written. Type 'yes' to apply: "
+        : `Apply this ${migration}? Only the managed group is written. Type 'yes' to apply: `,
     );
     return answer.trim().toLowerCase() === "yes";
   } finally {
@@ -112,6 +123,10 @@ function summary(plan: Plan, extra: Record<string, unknown> = {}) {
   return { ...plan, ...extra };
 }
 
+function needsAsking(options: CheckOptions, plan: Plan): boolean {
+  return plan.migration !== undefined ? !options.approveMigration : !options.yes;
+}
+
 export function registerCheckCommand(program: Command, context: CliContext): void {
   program
     .command("check")
@@ -122,7 +137,12 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     )
     .option("--firewall-policy <id>", "a firewall policy resource ID")
     .option("--apply", "apply the plan after showing it (asks unless --yes)", false)
-    .option("--yes", "do not ask before applying", false)
+    .option("--yes", "do not ask before applying (a layout migration is still asked for)", false)
+    .option(
+      "--approve-migration",
+      "with --apply: a person has read this plan and approves moving a per-cluster group to the shared layout",
+      false,
+    )
     .option(
       "--endpoint <url>",
       "ARM endpoint (default: the cloud's; the emulator's for local runs)",
@@ -195,7 +215,7 @@ Examples:
         context.exitCode = plan.action === "none" ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
         return;
       }
-      if (!options.yes && !(await confirm(context))) {
+      if (needsAsking(options, plan) && !(await confirm(context, plan))) {
         context.io.err("Not applied.\n");
         context.exitCode = CHECK_EXIT.drift;
         return;
@@ -227,7 +247,7 @@ Examples:
             context.exitCode = CHECK_EXIT.noDrift;
             return;
           }
-          if (!options.yes && !(await confirm(context))) {
+          if (needsAsking(options, plan) && !(await confirm(context, plan))) {
             context.io.err("Not applied.\n");
             context.exitCode = CHECK_EXIT.drift;
             return;

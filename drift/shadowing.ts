@@ -445,11 +445,17 @@ export function findShadowing(
     .sort(([a], [b]) => byText(a, b))
     .map(([, hit]) => {
       const location = `${hit.deny.groupName}/${hit.deny.collectionName}/${hit.deny.rule.name}`;
-      const count = hit.rules.length === 1 ? "1 required rule" : `${hit.rules.length} required rules`;
+      const one = hit.rules.length === 1;
+      const count = one ? "1 required rule" : `${hit.rules.length} required rules`;
+      // A shared rule has no owner: the clusters that need it are those whose node subnets it lists.
+      const whose =
+        hit.clusterId !== undefined
+          ? "of the cluster"
+          : `shared by the clusters whose node subnets are ${one ? "its" : "their"} sources`;
       const finding: Finding = {
         code: "SHADOWED_BY_DENY",
         severity: "warning",
-        message: `Deny rule ${location} is processed before, and matches traffic allowed by, ${count} of the cluster (${[...hit.why].join("; ")}): ${hit.rules.join(", ")}.`,
+        message: `Deny rule ${location} is processed before, and matches traffic allowed by, ${count} ${whose} (${[...hit.why].join("; ")}): ${hit.rules.join(", ")}.`,
         location,
       };
       if (hit.clusterId !== undefined) finding.clusterId = hit.clusterId;

@@ -14,6 +14,7 @@ import {
 } from "../../drift";
 import { atomsOfRule } from "../../drift/atoms";
 import { checkCollectionCount } from "../../drift/limits";
+import { REGROUPED } from "../../drift/plan";
 import { isGuardError } from "../../errors";
 import { asRead, cluster, policy, settings, slots } from "./fixtures";
 
@@ -197,6 +198,23 @@ describe("planPolicy", () => {
       { kind: "remove", collection: "hand-made-deny", rule: "deny-all", reason: FOREIGN_RULE },
     ]);
     expect(plan.findings).toEqual([]);
+  });
+
+  it("counts a rule replaced by one that allows all it did as changed, a lost host as removed", () => {
+    const [, before] = applyAndReplan([cluster("a")]);
+    const gained = planPolicy({
+      clusters: [cluster("a", { features: ["gpu"] })],
+      policy: policy([before]),
+      settings,
+    });
+    const replaced = gained.changes.filter((c) => c.kind === "remove");
+    expect(replaced.length).toBeGreaterThan(0);
+    expect(replaced.every((c) => c.reason === REGROUPED)).toBe(true);
+    expect(gained.risk).toMatchObject({ removed: 0, changed: replaced.length });
+    const [, withGpu] = applyAndReplan([cluster("a", { features: ["gpu"] })]);
+    const lost = planPolicy({ clusters: [cluster("a")], policy: policy([withGpu]), settings });
+    expect(lost.risk.removed).toBeGreaterThan(0);
+    expect(lost.changes.some((c) => c.kind === "remove" && c.reason !== REGROUPED)).toBe(true);
   });
 
   it("reports modified fields: sources, ports, targets, protocols", () => {

@@ -6,6 +6,7 @@ import { networkPairs, type PolicySnapshot, planPolicy, rulesSize } from "../../
 import { isGuardError } from "../../errors";
 import { FEATURE_SETS, FOREIGN_10K, fleet, foreignGroups, MANAGED, REGIONS } from "../lib/fleet";
 import { POLICY_ID } from "../lib/ids";
+import { median } from "../lib/report";
 import { workerMain } from "../lib/worker";
 
 export interface CapacityArgs {
@@ -27,10 +28,6 @@ export interface CapacityResult {
   outcome: string;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 workerMain<CapacityArgs, CapacityResult>(async (args) => {

@@ -128,6 +128,8 @@ export function subnetsByNetworkList(
 ): SubnetSource & {
   /** Starts the lists of these subnets' subscriptions at once, side by side. */
   prefetch(subnetIds: Iterable<string>): Promise<void>;
+  /** The subnet as a list already read shows it; undefined otherwise (never a read of its own). */
+  listed(subnetId: string): Promise<SubnetFacts | undefined>;
 } {
   const subscriptions = new Set([...listed].map((s) => s.toLowerCase()));
   const lists = new Map<string, Promise<Map<string, SubnetFacts> | undefined>>();
@@ -153,6 +155,16 @@ export function subnetsByNetworkList(
         if (found !== undefined) return found;
       }
       return single.subnet(subnetId);
+    },
+    async listed(subnetId) {
+      let subscriptionId: string | undefined;
+      try {
+        subscriptionId = listable(subnetId);
+      } catch {
+        return undefined;
+      }
+      if (subscriptionId === undefined || !lists.has(subscriptionId.toLowerCase())) return undefined;
+      return (await listOf(subscriptionId))?.get(subnetId.toLowerCase());
     },
     async prefetch(subnetIds) {
       const needed = new Set<string>();

@@ -7,10 +7,12 @@
 //   npm run bench -- --only burst,arm  # some benchmarks: burst, planning, cold-start, arm
 //   npm run bench -- --out FILE        # where to write the Markdown results
 //   npm run bench -- reads --clusters N [--json]  # ARM reads of one pass (bench/reads.ts)
+//   npm run bench -- capacity --clusters N [--json]  # the managed group of N clusters (bench/capacity.ts)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { CAPACITY_USAGE, capacityCommand } from "./capacity";
 import { KINDS } from "./lib/arm-log";
 import { bundleComposition } from "./lib/bundle";
 import { ROOT } from "./lib/paths";
@@ -78,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--help" || arg === "-h") {
       console.log("npm run bench [-- --quick] [--only burst,planning,cold-start,arm] [--out FILE]");
       console.log(READS_USAGE);
+      console.log(CAPACITY_USAGE);
       process.exit(0);
     } else throw new Error(`unknown option ${arg}; try --help`);
   }
@@ -799,7 +802,10 @@ async function main() {
 }
 
 // Commands that measure one thing and print it (with --json, one JSON line), besides the full run.
-const COMMANDS: Record<string, (argv: readonly string[]) => Promise<void>> = { reads: readsCommand };
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<void>> = {
+  reads: readsCommand,
+  capacity: capacityCommand,
+};
 const [command, ...rest] = process.argv.slice(2);
 const selected = command === undefined ? undefined : COMMANDS[command];
 const run = selected ? () => selected(rest) : main;

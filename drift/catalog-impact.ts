@@ -9,27 +9,9 @@ import {
   featureOrder,
   fillTemplate,
 } from "../catalog";
-import type { ClusterProfile } from "./types";
+import type { ClusterProfile, ImpactGroup, ImpactItem } from "./types";
 
-/** One requirement a cluster gains or loses: where to, on which ports, and where the page says so. */
-export interface ImpactItem {
-  feature: string;
-  destination: string;
-  ports: string;
-  /** The page's section (and table) and the source line of the entry, when the catalog knows it. */
-  source: string;
-}
-
-/** Clusters that gain and lose the same requirements (same cloud, region, features, conditions). */
-export interface ImpactGroup {
-  region: string;
-  features: string[];
-  clusterCount: number;
-  /** Names of the first few clusters; clusterCount is exact. */
-  clusters: string[];
-  gains: ImpactItem[];
-  losses: ImpactItem[];
-}
+export type { ImpactGroup, ImpactItem };
 
 export interface CatalogImpact {
   from: string;
@@ -132,16 +114,29 @@ export function catalogImpact(
 
 /** The impact as the approval page and plan text show it. */
 export function formatCatalogImpact(impact: CatalogImpact): string {
-  const lines = [
+  return [
     `Catalog ${impact.from} -> ${impact.to}: ${impact.clustersAffected} of ${impact.clusterCount} cluster(s) affected.`,
-  ];
-  for (const g of impact.groups) {
+    ...impactGroupLines(impact.groups, "was "),
+  ].join("\n");
+}
+
+/**
+ * Clusters with the same gains and losses, as one block each: region, features and the first
+ * names (with the exact count), then `+` and `-` lines. Shared by the catalog impact and the plan's
+ * per-cluster section. `was` prefixes the source of a loss ("was 2023-06: …").
+ */
+export function impactGroupLines(groups: readonly ImpactGroup[], was = ""): string[] {
+  const lines: string[] = [];
+  const from = (item: ImpactItem, prefix: string) =>
+    item.source === "" ? "" : ` <- ${prefix}${item.source}`;
+  const feature = (item: ImpactItem) => (item.feature === "" ? "" : ` (${item.feature})`);
+  for (const g of groups) {
     const more = g.clusterCount > g.clusters.length ? ` and ${g.clusterCount - g.clusters.length} more` : "";
     lines.push("", `${g.region} [${g.features.join(", ")}]: ${g.clusters.join(", ")}${more}`);
     for (const item of g.gains)
-      lines.push(`  + ${item.destination} ${item.ports} (${item.feature}) <- ${item.source}`);
+      lines.push(`  + ${item.destination} ${item.ports}${feature(item)}${from(item, "")}`);
     for (const item of g.losses)
-      lines.push(`  - ${item.destination} ${item.ports} (${item.feature}) <- was ${item.source}`);
+      lines.push(`  - ${item.destination} ${item.ports}${feature(item)}${from(item, was)}`);
   }
-  return lines.join("\n");
+  return lines;
 }

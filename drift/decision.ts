@@ -1,6 +1,12 @@
 // What to do with a plan (DESIGN §3 "Modes"): report it, apply it, or ask a person first. Pure.
+import { FOREIGN_RULE } from "./diff";
 import { clusterKey } from "./naming";
-import type { ClusterProfile, Mode, Plan, PlanRisk } from "./types";
+import type { ClusterProfile, LayoutMigration, Mode, Plan, PlanRisk } from "./types";
+
+/** Why a plan that moves the group to the shared layout waits for a person, whatever the mode. */
+export function migrationReason(migration: LayoutMigration): string {
+  return `layout migration: ${migration.collections} per-cluster collections become ${migration.rules} shared rules`;
+}
 
 export interface DecisionSettings {
   /** The global mode; a cluster's aks-egress-guard/mode tag overrides it for that cluster. */
@@ -48,11 +54,22 @@ export function effectiveMode(plan: Plan, clusters: readonly ClusterProfile[], g
   if (plan.changes.length === 0) return global;
   const modes = new Map(clusters.map((c) => [clusterKey(c.id), c.mode ?? global]));
   let mode: Mode = "auto";
-  for (const change of plan.changes) {
-    const m =
-      (change.clusterId === undefined ? undefined : modes.get(clusterKey(change.clusterId))) ?? global;
+  const consider = (m: Mode) => {
     if (STRICTNESS[m] > STRICTNESS[mode]) mode = m;
+  };
+  // Shared rules belong to no one cluster: the clusters whose access changes are the ones it is about.
+  for (const id of plan.affectedClusters ?? []) consider(modes.get(clusterKey(id)) ?? global);
+  let unowned =
+    (plan.affectedClusters ?? []).length === 0 ||
+    plan.findings.some((f) => f.code === "STALE_SOURCES") ||
+    plan.changes.some((c) => c.reason === FOREIGN_RULE);
+  for (const change of plan.changes) {
+    const m = change.clusterId === undefined ? undefined : modes.get(clusterKey(change.clusterId));
+    if (m !== undefined) consider(m);
+    else if (change.clusterId !== undefined) unowned = true;
   }
+  // Changes that belong to no served cluster (stale or foreign rules, a layout move) follow the global mode.
+  if (unowned) consider(global);
   return mode;
 }
 

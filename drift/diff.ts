@@ -1,8 +1,10 @@
 // Rule-level differences between the managed group as read and as the clusters need it: the `+`,
 // `-` and `~` lines of a plan. Everything is compared in the canonical form of normalise.ts, so what
 // is listed here is exactly what makes the two groups differ.
+
+import { atomsOfRule } from "./atoms";
 import { byText, canonicalJson, type Json } from "./canonical";
-import { ownerOf, ownerOfCollection } from "./naming";
+import { isSharedCollectionName, isSharedRuleName, ownerOf, ownerOfCollection } from "./naming";
 import {
   byCollectionPriority,
   type CanonicalText,
@@ -16,8 +18,6 @@ import type { RuleBody, RuleChange, RuleCollection, RuleCollectionGroup } from "
 export interface DiffContext {
   /** Lower-cased IDs of the clusters the policy serves now. */
   presentClusters: ReadonlySet<string>;
-  /** Every collection name a present cluster owns (lower-cased) → that cluster's lower-cased ID. */
-  ownedCollections: ReadonlyMap<string, string>;
   dnsProxyEnabled: boolean;
 }
 
@@ -133,10 +133,7 @@ export function diffGroups(
   for (const key of names) {
     const before = currentCollections.get(key);
     const after = desiredCollections.get(key);
-    const owner =
-      context.ownedCollections.get(key) ??
-      ownerOfCollection(after?.rules) ??
-      ownerOfCollection(before?.rules);
+    const owner = ownerOfCollection(after?.rules) ?? ownerOfCollection(before?.rules);
     changes.push(
       ...diffCollection(before, after, owner, context, was?.collections.get(key), will.collections.get(key)),
     );
@@ -203,16 +200,27 @@ function removalReason(
   context: DiffContext,
 ): string {
   const owner = ownerOf(rule?.description);
-  if (owner === undefined) return FOREIGN_RULE;
-  if (!context.presentClusters.has(owner)) return `cluster ${owner} is gone or no longer on this policy`;
-  if (collection === undefined || context.ownedCollections.get(collection.name.toLowerCase()) !== owner) {
-    return FOREIGN_RULE;
+  if (owner !== undefined) {
+    // The per-cluster layout: the rule names its cluster.
+    if (!context.presentClusters.has(owner)) return `cluster ${owner} is gone or no longer on this policy`;
+    return LAYOUT_MIGRATION;
   }
-  if (!context.dnsProxyEnabled && rule !== undefined && isFqdnNetworkRule(rule)) {
+  const shared =
+    rule !== undefined &&
+    collection !== undefined &&
+    isSharedCollectionName(collection.name) &&
+    isSharedRuleName(
+      rule.name,
+      atomsOfRule(rule).map((a) => a.key),
+    );
+  if (!shared) return FOREIGN_RULE;
+  if (!context.dnsProxyEnabled && isFqdnNetworkRule(rule)) {
     return "left out while DNS proxy is off on the firewall policy";
   }
-  return "no longer required by the cluster";
+  return "no served cluster needs exactly this any more";
 }
+
+export const LAYOUT_MIGRATION = "per-cluster layout: now part of the shared rules";
 
 function isFqdnNetworkRule(rule: RuleBody): boolean {
   const fqdns = rawField(rule, "destinationFqdns");

@@ -1,4 +1,6 @@
 // A plan as text people read and paste into a ticket: like `terraform plan`, plain, no colours.
+import { impactGroupLines } from "./catalog-impact";
+import { migrationReason } from "./decision";
 import { displayValue } from "./diff";
 import type { Finding, Plan, RuleBody, RuleChange } from "./types";
 
@@ -99,6 +101,18 @@ export function formatPlan(plan: Plan): string {
     `Action: ${plan.action === "put" ? "put (one PUT replaces the whole group)" : "none (no write)"}`,
     `Plan hash: ${plan.hash}`,
   ];
+  if (plan.migration !== undefined)
+    lines.push(
+      "",
+      `Layout: ${migrationReason(plan.migration)} (needs a person's approval, whatever the mode).`,
+    );
+  const perCluster = plan.clusterChanges;
+  if (perCluster !== undefined && perCluster.clustersAffected > 0)
+    lines.push(
+      "",
+      `Per cluster: ${perCluster.clustersAffected} of ${perCluster.clusterCount} cluster(s) gain or lose access.`,
+      ...impactGroupLines(perCluster.groups).map((l) => (l === "" ? l : `  ${l}`)),
+    );
   if (plan.changes.length > 0) lines.push("", "Changes:", ...changeLines(plan));
   if (plan.findings.length > 0) lines.push("", "Findings:", ...plan.findings.flatMap(findingLines));
   lines.push("");

@@ -12,7 +12,14 @@ export {
 } from "./cluster-profile";
 export { type DiffContext, diffGroups, FOREIGN_RULE, fieldDifferences } from "./diff";
 export { formatPlan } from "./format";
-export { checkLimits, GROUP_RULES_LIMIT_BYTES, rulesSize } from "./limits";
+export {
+  checkLimits,
+  GROUP_RULES_LIMIT_BYTES,
+  NETWORK_PAIRS_LIMIT,
+  networkPairs,
+  POLICY_COLLECTIONS_LIMIT,
+  rulesSize,
+} from "./limits";
 export {
   type CollectionKind,
   clusterHash,

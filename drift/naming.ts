@@ -59,3 +59,61 @@ export function ownerOfCollection(
   }
   return undefined;
 }
+
+// The shared layout (README "Design notes"): one Allow collection of application rules and one of
+// network rules (more only past RULES_PER_COLLECTION), each rule named from what it allows.
+
+/** Rules per shared collection before another collection of that kind is opened. */
+export const RULES_PER_COLLECTION = 1000;
+/** Azure's limit on rule names (as on collection names). */
+export const RULE_NAME_LIMIT = 80;
+const SHARED_PREFIX = "aks-egress-shared";
+
+/** `aks-egress-shared-app`, then `aks-egress-shared-app-2`, …: the shared collections' names. */
+export function sharedCollectionName(kind: CollectionKind, index: number): string {
+  return index === 0 ? `${SHARED_PREFIX}-${kind}` : `${SHARED_PREFIX}-${kind}-${index + 1}`;
+}
+
+export function isSharedCollectionName(name: string): boolean {
+  return /^aks-egress-shared-(app|net)(-[0-9]+)?$/.test(name.toLowerCase());
+}
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/^\*\./, "wildcard.")
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "");
+}
+
+/** The short hash that names a shared rule: of the sorted keys of the atoms it allows. */
+export function atomSetHash(atomKeys: readonly string[]): string {
+  return sha256Hex([...atomKeys].sort().join("\n")).slice(0, HASH_LENGTH);
+}
+
+/**
+ * `app-https-443-mcr.microsoft.com-1a2b3c4d`: kind, protocol and port, the first destination, and
+ * the hash of the atom set, at most 80 characters. The atom set is the rule's alone, so the name is
+ * unique in its collection and stable while the rule allows the same things.
+ */
+export function sharedRuleName(
+  prefix: string,
+  firstDestination: string,
+  atomKeys: readonly string[],
+): string {
+  const hash = atomSetHash(atomKeys);
+  const head = `${prefix}-${slug(firstDestination) || "none"}`
+    .slice(0, RULE_NAME_LIMIT - HASH_LENGTH - 1)
+    .replace(/[-.]+$/, "");
+  return `${head}-${hash}`;
+}
+
+/** True when the rule's name carries the hash of exactly the atoms it allows: a shared rule as written. */
+export function isSharedRuleName(name: string, atomKeys: readonly string[]): boolean {
+  return (
+    atomKeys.length > 0 &&
+    /^(app|net)-/.test(name) &&
+    name.toLowerCase().endsWith(`-${atomSetHash(atomKeys)}`)
+  );
+}

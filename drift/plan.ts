@@ -1,10 +1,11 @@
 // One firewall policy's plan: the managed group the clusters need, what differs from the group as
 // read, what else on the policy gets in the way, and how much is at stake. Pure; the orchestrator
 // decides what to do with it and the adapter sends `body` in one PUT.
+import { atomsOfRule } from "./atoms";
 import { byText, sha256Hex } from "./canonical";
-import { type DiffContext, diffGroups } from "./diff";
-import { checkGroupCount, checkLimits } from "./limits";
-import { COLLECTION_KINDS, clusterKey, collectionName } from "./naming";
+import { type DiffContext, diffGroups, LAYOUT_MIGRATION } from "./diff";
+import { checkCollectionCount, checkGroupCount, checkLimits, checkNetworkPairs } from "./limits";
+import { clusterKey } from "./naming";
 import { type CanonicalText, canonicalText } from "./normalise";
 import { desiredGroup } from "./render-group";
 import { findShadowing } from "./shadowing";
@@ -15,6 +16,7 @@ import type {
   Plan,
   PlanRisk,
   PolicySnapshot,
+  RuleBody,
   RuleChange,
   RuleCollectionGroup,
 } from "./types";
@@ -23,6 +25,11 @@ export interface PlanInput {
   clusters: ClusterProfile[];
   policy: PolicySnapshot;
   settings: ManagedGroupSettings;
+  /**
+   * Node subnet CIDR (lower-cased) → lower-cased ID of a cluster the gathering saw that this policy
+   * does not serve: names whose a stale source was.
+   */
+  sourceOwners?: Record<string, string>;
 }
 
 const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
@@ -66,20 +73,19 @@ export function planPolicy(input: PlanInput): Plan {
   const current = policy.groups.find((g) => g.name.toLowerCase() === wanted);
   const others = policy.groups.filter((g) => g !== current);
 
-  const desired = desiredGroup(clusters, current, settings, { dnsProxyEnabled: policy.dnsProxyEnabled });
+  const desired = desiredGroup(clusters, current, settings, {
+    dnsProxyEnabled: policy.dnsProxyEnabled,
+    ...(input.sourceOwners ? { sourceOwners: new Map(Object.entries(input.sourceOwners)) } : {}),
+  });
   const body = desired.group;
   checkLimits(body);
+  checkCollectionCount(body, others);
+  checkNetworkPairs(body);
   if (current === undefined && body.ruleCollections.length > 0)
     checkGroupCount(settings.groupName, policy.groups.length, false);
 
-  const ownedCollections = new Map<string, string>();
-  for (const cluster of clusters) {
-    for (const kind of COLLECTION_KINDS)
-      ownedCollections.set(collectionName(cluster, kind), clusterKey(cluster.id));
-  }
   const context: DiffContext = {
     presentClusters: new Set(clusters.map((c) => clusterKey(c.id))),
-    ownedCollections,
     dnsProxyEnabled: policy.dnsProxyEnabled,
   };
 
@@ -115,6 +121,8 @@ export function planPolicy(input: PlanInput): Plan {
     });
   }
 
+  markRegrouped(changes, current, body);
+
   const findings = [...desired.findings, ...findShadowing(body, others), ...priorityClash(body, others)].sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
@@ -137,9 +145,58 @@ export function planPolicy(input: PlanInput): Plan {
     baseHash,
     changeHash: changeHash(baseHash, hash),
     ...(current?.etag ? { baseEtag: current.etag } : {}),
+    clusterChanges: desired.clusterChanges,
+    affectedClusters: desired.affectedClusters,
+    ...(desired.migration && !unchanged ? { migration: desired.migration } : {}),
   };
   if (!unchanged) plan.body = body;
   return plan;
+}
+
+/** Why a removed rule takes no access away: the shared rules to write allow all of it. */
+export const REGROUPED = "regrouped: everything it allows stays allowed by the rules written";
+
+/**
+ * In the shared layout a rule is named after the exact atoms it allows, so a cluster gaining a host
+ * replaces a rule rather than editing it. A removed rule whose every (atom, source) pair the body
+ * still allows is such a regrouping: it is said so, and risk counts it as changed, not removed
+ * (removals are what need a person, as they take access away).
+ */
+function markRegrouped(
+  changes: RuleChange[],
+  current: RuleCollectionGroup | undefined,
+  body: RuleCollectionGroup,
+): void {
+  const removals = changes.filter((c) => c.kind === "remove" && c.rule !== "");
+  if (removals.length === 0 || current === undefined) return;
+  const allowed = new Map<string, Set<string>>();
+  for (const collection of body.ruleCollections)
+    for (const rule of collection.rules ?? [])
+      for (const atom of atomsOfRule(rule)) {
+        let sources = allowed.get(atom.key);
+        if (sources === undefined) {
+          sources = new Set();
+          allowed.set(atom.key, sources);
+        }
+        for (const s of sourcesOfRule(rule)) sources.add(s);
+      }
+  for (const change of removals) {
+    const collection = current.ruleCollections.find((c) => c.name === change.collection);
+    if (collection?.action?.type?.toLowerCase() !== "allow") continue;
+    const rule = collection.rules?.find((r) => r.name === change.rule);
+    const atoms = rule === undefined ? [] : atomsOfRule(rule);
+    const sources = rule === undefined ? [] : sourcesOfRule(rule);
+    if (atoms.length === 0 || sources.length === 0) continue;
+    if (atoms.every((a) => sources.every((s) => allowed.get(a.key)?.has(s) === true)))
+      change.reason = change.reason === LAYOUT_MIGRATION ? `${LAYOUT_MIGRATION}; ${REGROUPED}` : REGROUPED;
+  }
+}
+
+function sourcesOfRule(rule: RuleBody): string[] {
+  const raw = (rule as { sourceAddresses?: unknown }).sourceAddresses;
+  return Array.isArray(raw)
+    ? raw.filter((s): s is string => typeof s === "string").map((s) => s.trim().toLowerCase())
+    : [];
 }
 
 /**
@@ -150,11 +207,12 @@ function riskOf(changes: readonly RuleChange[], current: RuleCollectionGroup | u
   const count = (kind: RuleChange["kind"]) =>
     changes.filter((c) => c.kind === kind && (kind === "modify" || c.rule !== "")).length;
   const managedRulesBefore = (current?.ruleCollections ?? []).reduce((n, c) => n + (c.rules?.length ?? 0), 0);
-  const removed = count("remove");
+  const regrouped = changes.filter((c) => c.kind === "remove" && c.reason?.endsWith(REGROUPED)).length;
+  const removed = count("remove") - regrouped;
   return {
     added: count("add"),
     removed,
-    changed: count("modify"),
+    changed: count("modify") + regrouped,
     managedRulesBefore,
     removedShare: managedRulesBefore === 0 ? 0 : removed / managedRulesBefore,
   };

@@ -445,14 +445,32 @@ export function findShadowing(
     .sort(([a], [b]) => byText(a, b))
     .map(([, hit]) => {
       const location = `${hit.deny.groupName}/${hit.deny.collectionName}/${hit.deny.rule.name}`;
-      const count = hit.rules.length === 1 ? "1 required rule" : `${hit.rules.length} required rules`;
       const finding: Finding = {
         code: "SHADOWED_BY_DENY",
         severity: "warning",
-        message: `Deny rule ${location} is processed before, and matches traffic allowed by, ${count} of the cluster (${[...hit.why].join("; ")}): ${hit.rules.join(", ")}.`,
+        message: shadowedMessage(location, hit.rules, [...hit.why], hit.clusterId),
         location,
       };
       if (hit.clusterId !== undefined) finding.clusterId = hit.clusterId;
       return finding;
     });
+}
+
+/**
+ * The finding's words. A per-cluster rule names its cluster; a shared rule has no owner, so the
+ * clusters that need it are those whose node subnets it lists as sources.
+ */
+export function shadowedMessage(
+  location: string,
+  rules: readonly string[],
+  why: readonly string[],
+  clusterId: string | undefined,
+): string {
+  const one = rules.length === 1;
+  const count = one ? "1 required rule" : `${rules.length} required rules`;
+  const whose =
+    clusterId !== undefined
+      ? "of the cluster"
+      : `shared by the clusters whose node subnets are ${one ? "its" : "their"} sources`;
+  return `Deny rule ${location} is processed before, and matches traffic allowed by, ${count} ${whose} (${why.join("; ")}): ${rules.join(", ")}.`;
 }

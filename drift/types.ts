@@ -166,4 +166,46 @@ export interface Plan {
   baseEtag?: string;
   /** sha256 over baseHash and hash: decisions and approvals bind to this one exact change. */
   changeHash: string;
+  /** What each served cluster gains and loses, clusters with identical changes together. */
+  clusterChanges: ClusterChanges;
+  /** Lower-cased IDs of the served clusters that gain or lose anything (all of them, sorted). */
+  affectedClusters: string[];
+  /** Present when the group as read is in the per-cluster layout and this plan migrates it. */
+  migration?: LayoutMigration;
+}
+
+/** One thing a cluster gains or loses: where to, on which ports, and why (feature, page entry). */
+export interface ImpactItem {
+  feature: string;
+  destination: string;
+  ports: string;
+  /** Where the requirement comes from (a catalog's page and line), when that is known; else "". */
+  source: string;
+}
+
+/** Clusters that gain and lose the same things (same region and features). */
+export interface ImpactGroup {
+  region: string;
+  features: string[];
+  clusterCount: number;
+  /** Names of the first few clusters; clusterCount is exact. */
+  clusters: string[];
+  gains: ImpactItem[];
+  losses: ImpactItem[];
+}
+
+/** What a plan changes for each served cluster: what its node subnets may reach before and after. */
+export interface ClusterChanges {
+  clusterCount: number;
+  /** Clusters with at least one gain or loss. */
+  clustersAffected: number;
+  groups: ImpactGroup[];
+}
+
+/** The managed group is still in the per-cluster layout: this write moves it to the shared one. */
+export interface LayoutMigration {
+  /** Per-cluster collections (their rules name an owner cluster) in the group as read. */
+  collections: number;
+  /** Rules the shared layout writes instead. */
+  rules: number;
 }

@@ -2,8 +2,11 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
+import type { ArmConnection } from "../azure/clients";
+import { readCluster, readNodeSubnets } from "../azure/clusters";
 import { readManagedGroup } from "../azure/firewall";
-import { clusterIdsIn } from "../orchestrations/activities/gather";
+import { parseResourceId } from "../azure/resource-id";
+import { clusterHeldBy } from "../orchestrations/activities/gather";
 import { connectionFor } from "../orchestrations/activities/handlers";
 import { instanceIdFor } from "../orchestrations/instance-id";
 import type { ReconcilerStatus } from "../orchestrations/reconciler";
@@ -28,6 +31,17 @@ async function policyStatus(client: DurableClient, policyId: string) {
   }
 }
 
+/** The cluster's node subnets; none when it is gone, malformed or unreadable (then only its ID can match). */
+async function clusterCidrs(arm: ArmConnection, clusterId: string): Promise<string[]> {
+  try {
+    parseResourceId(clusterId);
+    const facts = await readCluster(arm, clusterId);
+    return facts === undefined ? [] : (await readNodeSubnets(arm, facts)).cidrs;
+  } catch {
+    return [];
+  }
+}
+
 export async function statusHandler(request: HttpRequest, client: DurableClient): Promise<HttpResponseInit> {
   const settings = appSettings();
   const policy = request.query.get("policy");
@@ -43,14 +57,16 @@ export async function statusHandler(request: HttpRequest, client: DurableClient)
       );
     return json(200, await policyStatus(client, known));
   }
-  // Which policies serve the cluster is written in their managed groups (each collection names its
-  // cluster's ID in every rule): one GET per policy in scope, not a list kept in the status.
+  // Which policies serve the cluster is written in their managed groups: a per-cluster group names
+  // the cluster's ID in every rule, a shared one has the cluster's node subnets among its sources.
+  // The cluster and its subnets are read once, then one GET per policy in scope.
   const wanted = (cluster ?? "").trim().toLowerCase();
   const arm = connectionFor(settings);
+  const cidrs = await clusterCidrs(arm, wanted);
   const serving = [];
   for (const policyId of settings.firewallPolicies) {
     const group = await readManagedGroup(arm, policyId, settings.groupName);
-    if (clusterIdsIn(group).has(wanted)) serving.push(await policyStatus(client, policyId));
+    if (clusterHeldBy(group, wanted, cidrs)) serving.push(await policyStatus(client, policyId));
   }
   return json(200, { cluster, policies: serving });
 }

@@ -35,6 +35,11 @@ export interface PlanSummary {
   findings: number;
   /** The strictest mode among the clusters whose rules change (their tags override the global mode). */
   mode: Mode;
+  /**
+   * Present when the plan moves a per-cluster group to the shared layout: such a write always waits
+   * for a person (whatever the mode; audit still only reports). The reason the approval gives.
+   */
+  migration?: string;
 }
 
 export interface GatherOutput {

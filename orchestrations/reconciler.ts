@@ -363,28 +363,23 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
     settings,
     removalsWithin(p.removals, context.df.currentUtcDateTime, settings.removalWindowHours),
   );
-  // A page of Microsoft's that this policy has not adopted yet is never applied without a person,
-  // whatever the mode says (audit still only reports).
+  // A page of Microsoft's that this policy has not adopted yet, and a move of the group to the shared
+  // layout, are never applied without a person, whatever the mode says (audit still only reports).
   const candidate = gathered.catalog?.source === "candidate" ? gathered.catalog : undefined;
+  const forced = [
+    ...(candidate
+      ? [
+          decided.outcome === "apply"
+            ? `adopting Microsoft's page ${candidate.version} in place of catalog ${candidate.replacing} needs a person's approval`
+            : `adopting Microsoft's page ${candidate.version} in place of ${candidate.replacing}`,
+        ]
+      : []),
+    ...(plan.migration ? [`${plan.migration} (needs a person's approval)`] : []),
+  ];
   const decision =
-    candidate && decided.outcome === "apply"
-      ? {
-          ...decided,
-          outcome: "approve" as const,
-          reasons: [
-            `adopting Microsoft's page ${candidate.version} in place of catalog ${candidate.replacing} needs a person's approval`,
-            ...decided.reasons,
-          ],
-        }
-      : candidate && decided.outcome === "approve"
-        ? {
-            ...decided,
-            reasons: [
-              `adopting Microsoft's page ${candidate.version} in place of ${candidate.replacing}`,
-              ...decided.reasons,
-            ],
-          }
-        : decided;
+    forced.length > 0 && (decided.outcome === "apply" || decided.outcome === "approve")
+      ? { ...decided, outcome: "approve" as const, reasons: [...forced, ...decided.reasons] }
+      : decided;
   const answer = function* (state: RecordAdoptionInput["state"], by?: string) {
     if (candidate === undefined) return;
     yield context.df.callActivityWithRetry(ACTIVITIES.recordAdoption, RETRY, {

@@ -1,6 +1,6 @@
 // Pure inputs for the planning benchmark: a fleet of cluster profiles (as gatherPolicy would hand
 // them over) and a firewall policy whose other groups hold many foreign rules.
-import type { Feature } from "../../catalog";
+import { DEFAULT_CATALOG_VERSION, type Feature } from "../../catalog";
 import {
   type ClusterProfile,
   desiredGroup,
@@ -9,8 +9,20 @@ import {
 } from "../../drift";
 import { cidrFor, POLICY_ID, SUBSCRIPTION } from "./ids";
 
-const REGIONS = ["westeurope", "northeurope", "swedencentral", "uksouth", "eastus2", "centralus"];
-const FEATURE_SETS: Feature[][] = [
+/** A realistic fleet: ten regions, eight feature sets (issue 12). */
+export const REGIONS = [
+  "westeurope",
+  "northeurope",
+  "swedencentral",
+  "uksouth",
+  "francecentral",
+  "germanywestcentral",
+  "eastus",
+  "eastus2",
+  "centralus",
+  "westus2",
+];
+export const FEATURE_SETS: Feature[][] = [
   [],
   ["azure-monitor"],
   ["azure-policy"],
@@ -18,12 +30,13 @@ const FEATURE_SETS: Feature[][] = [
   ["gpu"],
   ["windows", "azure-monitor"],
   ["keyvault-secrets-provider", "defender"],
+  ["azure-monitor", "workload-identity", "cost-analysis"],
 ];
 
 export const MANAGED = {
   groupName: "aks-egress-guard",
   groupPriority: 300,
-  catalogVersion: "2023-06",
+  catalogVersion: DEFAULT_CATALOG_VERSION,
   allowAnySource: false,
 };
 
@@ -35,7 +48,8 @@ export function fleet(count: number): ClusterProfile[] {
       name,
       cloud: "AzureCloud",
       region: REGIONS[i % REGIONS.length] ?? "westeurope",
-      features: FEATURE_SETS[i % FEATURE_SETS.length] ?? [],
+      // Feature sets cycle more slowly than regions, so that every region sees every set.
+      features: FEATURE_SETS[Math.floor(i / REGIONS.length) % FEATURE_SETS.length] ?? [],
       parameters: {},
       privateCluster: false,
       // Every fourth cluster has a second node subnet.

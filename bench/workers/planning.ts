@@ -8,7 +8,6 @@
 import { performance } from "node:perf_hooks";
 import {
   clusterKey,
-  collectionName,
   type DiffContext,
   desiredGroup,
   diffGroups,
@@ -110,13 +109,8 @@ workerMain<PlanningArgs, PlanningResult>(async (args) => {
       const t0 = performance.now();
       const body = desiredGroup(clusters, current, MANAGED, { dnsProxyEnabled: true }).group;
       const t1 = performance.now();
-      const owned = new Map<string, string>();
-      for (const cluster of clusters)
-        for (const kind of ["app", "net"] as const)
-          owned.set(collectionName(cluster, kind), clusterKey(cluster.id));
       const context: DiffContext = {
         presentClusters: new Set(clusters.map((c) => clusterKey(c.id))),
-        ownedCollections: owned,
         dnsProxyEnabled: true,
       };
       const changes = sameGroup(current, body) ? [] : diffGroups(current, body, context);

@@ -1,5 +1,6 @@
 // `aks-egress check`: a terraform-plan for a firewall policy. Exit 0 no drift, 2 drift found,
 // 1 error (bad input included, so that a typo is never mistaken for drift).
+
 import fs from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
@@ -10,6 +11,7 @@ import { readCluster } from "../../azure/clusters";
 import { FIREWALL_POLICY_TYPE, MANAGED_CLUSTER_TYPE, parseResourceId } from "../../azure/resource-id";
 import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from "../../catalog";
 import { profileFromFacts } from "../../drift/cluster-profile";
+import { migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
@@ -33,6 +35,7 @@ interface CheckOptions {
   firewallPolicy?: string;
   apply: boolean;
   yes: boolean;
+  approveMigration: boolean;
   endpoint?: string;
   caFile?: string;
   cloud: string;
@@ -98,23 +101,36 @@ function connectionFrom(
   return { connection, target };
 }
 
-async function confirm(context: CliContext): Promise<boolean> {
+/**
+ * Asks on the terminal. A layout migration is always asked for (a person approves it, as in the
+ * app, whatever --yes says), unless --approve-migration says that person has read this plan.
+ */
+async function confirm(context: CliContext, plan: Plan): Promise<boolean> {
+  const migration = plan.migration === undefined ? undefined : migrationReason(plan.migration);
   if (!process.stdin.isTTY) {
     throw new GuardError(
       "BAD_ARGUMENT",
-      "--apply needs --yes when there is no terminal to ask on; nothing was written.",
+      migration === undefined
+        ? "--apply needs --yes when there is no terminal to ask on; nothing was written."
+        : `this plan is a ${migration}: it needs a person's approval, and --yes alone does not give it. Read the plan and add --approve-migration, or run in a terminal; nothing was written.`,
     );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(
-      "Apply this plan? Only the managed group is written. Type 'yes' to apply: ",
+      migration === undefined
+        ? "Apply this plan? Only the managed group is written. Type 'yes' to apply: "
+        : `Apply this ${migration}? Only the managed group is written. Type 'yes' to apply: `,
     );
     return answer.trim().toLowerCase() === "yes";
   } finally {
     rl.close();
     context.io.err("");
   }
+}
+
+function needsAsking(options: CheckOptions, plan: Plan): boolean {
+  return plan.migration !== undefined ? !options.approveMigration : !options.yes;
 }
 
 /** The policy to check: given, or the one the cluster's tag names. */
@@ -159,7 +175,12 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     )
     .option("--firewall-policy <id>", "a firewall policy resource ID")
     .option("--apply", "apply the plan after showing it (asks unless --yes)", false)
-    .option("--yes", "do not ask before applying", false)
+    .option("--yes", "do not ask before applying (a layout migration is still asked for)", false)
+    .option(
+      "--approve-migration",
+      "with --apply: a person has read this plan and approves moving a per-cluster group to the shared layout",
+      false,
+    )
     .option(
       "--endpoint <url>",
       `ARM endpoint (default: $${ENDPOINT_VARIABLE}, else the cloud's; the emulator's for local runs)`,
@@ -250,7 +271,7 @@ async function runCheck(
     context.exitCode = plan.action === "none" ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
     return;
   }
-  if (!options.yes && !(await confirm(context))) {
+  if (needsAsking(options, plan) && !(await confirm(context, plan))) {
     context.io.err("Not applied.\n");
     context.exitCode = CHECK_EXIT.drift;
     return;
@@ -282,7 +303,7 @@ async function runCheck(
         context.exitCode = CHECK_EXIT.noDrift;
         return;
       }
-      if (!options.yes && !(await confirm(context))) {
+      if (needsAsking(options, plan) && !(await confirm(context, plan))) {
         context.io.err("Not applied.\n");
         context.exitCode = CHECK_EXIT.drift;
         return;

@@ -140,16 +140,11 @@ const ESTATES: EstateSpec[] = [
     ],
     drift: (group) => {
       const changed = structuredClone(group);
-      for (const collection of changed.ruleCollections) {
-        // The GPU pool was added after the rules were made: its hosts are missing.
-        collection.rules = (collection.rules ?? []).filter((r) => !/nvidia|download\.docker/.test(r.name));
-        // Someone opened another port by hand on the tunnel rule.
-        for (const rule of collection.rules) {
-          const prod = collection.name.startsWith("aks-aks-weu-prod-");
-          if (prod && rule.name === "net-tcp-azurecloud.westeurope" && "destinationPorts" in rule)
+      // Someone opened another port by hand on the shared tunnel rule.
+      for (const collection of changed.ruleCollections)
+        for (const rule of collection.rules ?? [])
+          if (rule.name.startsWith("net-tcp-9000-azurecloud.westeurope-") && "destinationPorts" in rule)
             rule.destinationPorts = ["9000", "8080"];
-        }
-      }
       // Someone added a rule of their own inside the managed group.
       changed.ruleCollections.push({
         ruleCollectionType: "FirewallPolicyFilterRuleCollection",
@@ -169,6 +164,8 @@ const ESTATES: EstateSpec[] = [
       });
       return changed;
     },
+    // The GPU pool was added after the rules were made: its hosts are missing.
+    addedSince: ["gpu"],
   },
   {
     file: "azurechinacloud.json",

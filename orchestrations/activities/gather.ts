@@ -27,13 +27,21 @@ export interface GatheredPolicy {
   findings: Finding[];
   /** The managed group's etag as read (sent as If-Match on write). */
   etag?: string;
+  /**
+   * Node subnet CIDRs of clusters in scope that this policy does not serve (lower-cased CIDR →
+   * lower-cased cluster ID), as the network lists show them: names whose a stale source was.
+   */
+  sourceOwners: Record<string, string>;
 }
 
 export function managedClusterIds(policy: PolicySnapshot, groupName: string): Set<string> {
   return clusterIdsIn(policy.groups.find((g) => g.name.toLowerCase() === groupName.toLowerCase()));
 }
 
-/** The clusters a managed group holds rules for: each collection's rules name their cluster. */
+/**
+ * The clusters a managed group in the per-cluster layout holds rules for: each collection's rules
+ * name their cluster. The shared layout names none: see sourcesIn and clusterHeldBy.
+ */
 export function clusterIdsIn(group: RuleCollectionGroup | undefined): Set<string> {
   const ids = new Set<string>();
   for (const collection of group?.ruleCollections ?? []) {
@@ -41,6 +49,32 @@ export function clusterIdsIn(group: RuleCollectionGroup | undefined): Set<string
     if (owner !== undefined) ids.add(owner);
   }
   return ids;
+}
+
+/** Every source address the group's rules name, lower-cased. */
+export function sourcesIn(group: RuleCollectionGroup | undefined): Set<string> {
+  const sources = new Set<string>();
+  for (const collection of group?.ruleCollections ?? [])
+    for (const rule of collection.rules ?? []) {
+      const list = (rule as { sourceAddresses?: unknown }).sourceAddresses;
+      if (Array.isArray(list))
+        for (const s of list) if (typeof s === "string") sources.add(s.trim().toLowerCase());
+    }
+  return sources;
+}
+
+/**
+ * Whether the group holds rules for this cluster: its collections name it (per-cluster layout), or
+ * its rules' sources include one of the cluster's node subnets (shared layout).
+ */
+export function clusterHeldBy(
+  group: RuleCollectionGroup | undefined,
+  clusterId: string,
+  cidrs: readonly string[],
+): boolean {
+  if (clusterIdsIn(group).has(clusterId.trim().toLowerCase())) return true;
+  const sources = sourcesIn(group);
+  return cidrs.some((c) => sources.has(c.trim().toLowerCase()));
 }
 
 /**
@@ -74,6 +108,30 @@ export async function gatherPolicy(
     if (facts !== undefined) candidates.set(id, facts);
   }
 
+  // The node subnets of every cluster in scope, as the network lists show them (no read of their own):
+  // a shared group names no cluster, so the clusters it holds are found by their subnets, and a
+  // stale source is traced to the cluster it belongs to, if it is still in scope.
+  const subnets = subnetsByNetworkList(connection, subscriptions);
+  await subnets.prefetch(
+    [...candidates.values()].flatMap((facts) =>
+      facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : [])),
+    ),
+  );
+  const listedCidrs = new Map<string, string[]>();
+  for (const [id, facts] of candidates) {
+    const cidrs: string[] = [];
+    for (const pool of facts.agentPools) {
+      if (pool.vnetSubnetId === undefined) continue;
+      const found = await subnets.listed(pool.vnetSubnetId);
+      cidrs.push(...(found?.prefixes ?? []).map((c) => c.trim().toLowerCase()));
+    }
+    listedCidrs.set(id, cidrs);
+  }
+  const groupSources = sourcesIn(
+    policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase()),
+  );
+  for (const [id, cidrs] of listedCidrs) if (cidrs.some((c) => groupSources.has(c))) managedIds.add(id);
+
   const served = {
     policyId,
     managedClusterIds: managedIds,
@@ -94,10 +152,13 @@ export async function gatherPolicy(
       return servesCluster(tagging, served);
     });
 
-  const subnets = subnetsByNetworkList(connection, subscriptions);
   await subnets.prefetch(
     servedFacts.flatMap((facts) => facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : []))),
   );
+  const servedIds = new Set(servedFacts.map((f) => f.id.toLowerCase()));
+  const sourceOwners: Record<string, string> = {};
+  for (const [id, cidrs] of [...listedCidrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    if (!servedIds.has(id)) for (const c of cidrs) sourceOwners[c] ??= id;
   const clusters: ClusterProfile[] = [];
   const findings: Finding[] = [];
   for (const facts of servedFacts) {
@@ -110,5 +171,5 @@ export async function gatherPolicy(
     clusters.push(result.profile);
   }
   const group = policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase());
-  return { policy, clusters, findings, ...(group?.etag ? { etag: group.etag } : {}) };
+  return { policy, clusters, findings, sourceOwners, ...(group?.etag ? { etag: group.etag } : {}) };
 }

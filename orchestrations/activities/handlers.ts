@@ -4,7 +4,7 @@ import fs from "node:fs";
 import { type ArmConnection, armConnection } from "../../azure/clients";
 import { readManagedGroupSettled } from "../../azure/firewall";
 import { catalogImpact, formatCatalogImpact } from "../../drift/catalog-impact";
-import { effectiveMode } from "../../drift/decision";
+import { effectiveMode, migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { ClusterProfile, Plan } from "../../drift/types";
 import { isGuardError } from "../../errors";
@@ -77,6 +77,7 @@ export function summarise(
     changes: plan.changes.length,
     findings: plan.findings.length,
     mode: effectiveMode(plan, clusters, settings.mode),
+    ...(plan.migration ? { migration: migrationReason(plan.migration) } : {}),
   };
 }
 

@@ -9,7 +9,12 @@ export interface PassSettings extends GatherSettings, ManagedGroupSettings {}
 
 /** The plan, with the gathering's findings (subnets, tags, outbound type) ahead of the plan's own. */
 export function planGathered(gathered: GatheredPolicy, settings: PassSettings): Plan {
-  const plan = planPolicy({ clusters: gathered.clusters, policy: gathered.policy, settings });
+  const plan = planPolicy({
+    clusters: gathered.clusters,
+    policy: gathered.policy,
+    settings,
+    sourceOwners: gathered.sourceOwners,
+  });
   return { ...plan, findings: [...gathered.findings, ...plan.findings] };
 }
 

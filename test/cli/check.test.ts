@@ -26,10 +26,13 @@ describe("aks-egress check", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(2);
     expect(run.stdout).toContain("Rule collection group: aks-egress-guard (priority 300)");
-    expect(run.stdout).toMatch(/\+ collection aks-aks-weu-prod-[0-9a-f]{8}-app/);
+    expect(run.stdout).toContain("+ collection aks-egress-shared-app (priority 100, Allow)");
     expect(run.stdout).toMatch(
-      /\+ app-nvidia\.github\.io: Https:443 to nvidia\.github\.io from 10\.10\.0\.0\/22,10\.10\.4\.0\/22/,
+      /\+ app-https-443-[^:]+: Https:443 to [^ ]*nvidia\.github\.io[^ ]* from 10\.10\.0\.0\/22,10\.10\.4\.0\/22\n/,
     );
+    // People still read it per cluster.
+    expect(run.stdout).toContain("Per cluster: 1 of 1 cluster(s) gain or lose access.");
+    expect(run.stdout).toMatch(/\n {4}\+ nvidia\.github\.io Https:443 \(gpu\)\n/);
     expect(run.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to remove/);
     expect(writes()).toEqual([]);
   });
@@ -54,10 +57,13 @@ describe("aks-egress check", () => {
       hash: string;
       applied: boolean;
       risk: { added: number };
+      affectedClusters: string[];
     };
     expect(plan).toMatchObject({ action: "put", applied: false });
     expect(plan.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(plan.risk.added).toBeGreaterThan(10);
+    // Shared rules: one per (sources, protocol, port), at least one application and one network rule.
+    expect(plan.risk.added).toBeGreaterThanOrEqual(2);
+    expect(plan.affectedClusters).toEqual([CLUSTER_ID.toLowerCase()]);
   });
 
   it("will not apply without --yes when nobody can be asked", async () => {

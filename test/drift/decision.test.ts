@@ -24,6 +24,9 @@ const plan = (changes: RuleChange[], removed = 0, before = 100): Plan => ({
   hash: "h",
   baseHash: "b",
   changeHash: "c",
+  clusterChanges: { clusterCount: 2, clustersAffected: 0, groups: [] },
+  // Shared rules carry no owner: the plan says which served clusters gain or lose anything.
+  affectedClusters: [...new Set(changes.flatMap((c) => (c.clusterId ? [c.clusterId] : [])))].sort(),
   risk: {
     added: changes.filter((c) => c.kind === "add").length,
     removed,

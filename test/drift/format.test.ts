@@ -64,7 +64,37 @@ describe("formatPlan", () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes on purpose
     expect(text).not.toMatch(/\u001b\[/);
     expect(text.endsWith("\n") && !text.endsWith("\n\n")).toBe(true);
-    expect(text).toContain("  - collection aks-a-");
-    expect(text).toContain("Plan: 0 to add, 0 to change, 10 to remove (100% of managed rules).");
+    expect(text).toContain("  - collection aks-egress-shared-app");
+    expect(text).toContain("  - collection aks-egress-shared-net");
+    const rules = first.body.ruleCollections.reduce((n, c) => n + (c.rules?.length ?? 0), 0);
+    expect(text).toContain(`Plan: 0 to add, 0 to change, ${rules} to remove (100% of managed rules).`);
+  });
+
+  it("says per cluster what it gains and loses, whatever rules carry it", () => {
+    const a = cluster("a");
+    const b = cluster("b", { nodeSubnets: ["10.2.0.0/24"] });
+    const first = planPolicy({ clusters: [a, b], policy: policy([]), settings });
+    if (first.body === undefined) throw new Error("no body");
+    const text = formatPlan(
+      planPolicy({
+        clusters: [a, { ...b, features: ["gpu"] }],
+        policy: policy([asRead(first.body)]),
+        settings,
+      }),
+    );
+    expect(text).toContain(
+      [
+        "Per cluster: 1 of 2 cluster(s) gain or lose access.",
+        "",
+        "  westeurope [base, gpu]: b",
+        "    + download.docker.com Https:443 (gpu)",
+        "    + nvidia.github.io Https:443 (gpu)",
+        "    + us.download.nvidia.com Https:443 (gpu)",
+        "",
+      ].join("\n"),
+    );
+    expect(text).not.toMatch(/^ {2}\S.*: a$/m);
+    const lost = formatPlan(planPolicy({ clusters: [a, b], policy: policy([asRead(first.body)]), settings }));
+    expect(lost).not.toContain("Per cluster:");
   });
 });

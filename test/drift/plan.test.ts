@@ -2,14 +2,19 @@ import { describe, expect, it } from "vitest";
 import {
   type ClusterProfile,
   canonicalJson,
+  checkLimits,
   clusterKey,
   FOREIGN_RULE,
   normaliseGroup,
   type Plan,
   planPolicy,
   type RuleCollectionGroup,
+  rulesSize,
   sha256Hex,
 } from "../../drift";
+import { atomsOfRule } from "../../drift/atoms";
+import { checkCollectionCount } from "../../drift/limits";
+import { REGROUPED } from "../../drift/plan";
 import { isGuardError } from "../../errors";
 import { asRead, cluster, policy, settings, slots } from "./fixtures";
 
@@ -24,39 +29,53 @@ function applyAndReplan(
   return [plan, after];
 }
 
-describe("stability: one cluster's change never renames or renumbers another's collections", () => {
+/** The atom keys a set of node subnets reaches through a group's rules. */
+function reach(group: RuleCollectionGroup, subnets: readonly string[]): string[] {
+  const atoms = new Set<string>();
+  for (const rule of group.ruleCollections.flatMap((c) => c.rules ?? [])) {
+    const sources = (rule as { sourceAddresses?: string[] }).sourceAddresses ?? [];
+    if (sources.some((s) => subnets.includes(s))) for (const a of atomsOfRule(rule)) atoms.add(a.key);
+  }
+  return [...atoms].sort();
+}
+
+describe("stability: one cluster's change never changes what another cluster reaches", () => {
   const a = cluster("mmm");
-  // Sorts before and after "mmm", so that fresh slots are handed out on both sides of it.
-  const early = cluster("aaa");
-  const late = cluster("zzz");
+  const early = cluster("aaa", { nodeSubnets: ["10.2.0.0/24"], features: ["gpu"] });
+  const late = cluster("zzz", { nodeSubnets: ["10.3.0.0/24"] });
+  const SHARED_SLOTS = [
+    ["aks-egress-shared-app", 100],
+    ["aks-egress-shared-net", 1000],
+  ];
 
   it("adding clusters", () => {
     const [, one] = applyAndReplan([a]);
     const [plan, two] = applyAndReplan([a, early, late], [one]);
-    const mine = (g: RuleCollectionGroup) => slots(g).filter(([name]) => name.startsWith("aks-mmm-"));
-    expect(mine(two)).toEqual(mine(one));
-    expect(plan.changes.every((c) => c.clusterId !== clusterKey(a.id))).toBe(true);
-    expect(plan.risk).toMatchObject({ removed: 0, changed: 0 });
+    expect(slots(one)).toEqual(SHARED_SLOTS);
+    expect(slots(two)).toEqual(SHARED_SLOTS);
+    expect(reach(two, a.nodeSubnets)).toEqual(reach(one, a.nodeSubnets));
+    expect(plan.affectedClusters).toEqual([clusterKey(early.id), clusterKey(late.id)].sort());
+    expect(plan.risk).toMatchObject({ removed: 0 });
   });
 
   it("removing a cluster", () => {
     const [, three] = applyAndReplan([a, early, late]);
     const [plan, two] = applyAndReplan([a, late], [three]);
-    const keep = (g: RuleCollectionGroup) => slots(g).filter(([name]) => !name.startsWith("aks-aaa-"));
-    expect(slots(two)).toEqual(keep(three));
-    expect(plan.changes.every((c) => c.kind === "remove" && c.clusterId === clusterKey(early.id))).toBe(true);
+    expect(slots(two)).toEqual(SHARED_SLOTS);
+    for (const kept of [a, late])
+      expect(reach(two, kept.nodeSubnets)).toEqual(reach(three, kept.nodeSubnets));
+    expect(reach(two, early.nodeSubnets)).toEqual([]);
+    expect(plan.affectedClusters).toEqual([]);
+    expect(plan.findings.map((f) => f.code)).toEqual(["STALE_SOURCES"]);
+    expect(plan.findings[0]?.message).toContain("10.2.0.0/24");
   });
 
-  it("a removed cluster's slot is reused by the next new one, and nobody else moves", () => {
+  it("a cluster that comes back gets exactly what it had, and nobody else moves", () => {
     const [, three] = applyAndReplan([a, early, late]);
     const [, two] = applyAndReplan([a, late], [three]);
-    const [, again] = applyAndReplan([a, late, cluster("new")], [two]);
-    expect(slots(again).filter(([n]) => !n.startsWith("aks-new-"))).toEqual(slots(two));
-    expect(
-      slots(again)
-        .filter(([n]) => n.startsWith("aks-new-"))
-        .map(([, p]) => p),
-    ).toEqual([100, 101]);
+    const [plan, again] = applyAndReplan([a, late, early], [two]);
+    expect(canonicalJson(normaliseGroup(again))).toBe(canonicalJson(normaliseGroup(three)));
+    expect(plan.affectedClusters).toEqual([clusterKey(early.id)]);
   });
 });
 
@@ -95,8 +114,17 @@ describe("planPolicy", () => {
     expect(plan.body?.ruleCollections).toEqual([]);
     expect(plan.risk.removedShare).toBe(1);
     expect(new Set(plan.changes.map((c) => c.reason))).toEqual(
-      new Set([`cluster ${clusterKey(cluster("a").id)} is gone or no longer on this policy`]),
+      new Set(["no served cluster needs exactly this any more"]),
     );
+    const named = planPolicy({
+      clusters: [],
+      policy: policy([after]),
+      settings,
+      sourceOwners: { "10.1.0.0/22": clusterKey(cluster("a").id) },
+    });
+    expect(named.findings).toEqual([
+      expect.objectContaining({ code: "STALE_SOURCES", clusterId: clusterKey(cluster("a").id) }),
+    ]);
   });
 
   it("finds the managed group by name whatever its casing, and leaves other groups out of the body", () => {
@@ -108,13 +136,11 @@ describe("planPolicy", () => {
       settings,
     });
     expect(plan.action).toBe("none");
-    const changed = planPolicy({
-      clusters: [cluster("a"), cluster("b")],
-      policy: policy([other, after]),
-      settings,
-    });
+    const b = cluster("b", { nodeSubnets: ["10.2.0.0/24"] });
+    const changed = planPolicy({ clusters: [cluster("a"), b], policy: policy([other, after]), settings });
     expect(changed.body?.name).toBe("aks-egress-guard");
-    expect(changed.changes.every((c) => c.collection.startsWith("aks-b-"))).toBe(true);
+    expect(changed.changes.every((c) => c.collection.startsWith("aks-egress-shared-"))).toBe(true);
+    expect(changed.affectedClusters).toEqual([clusterKey(b.id)]);
   });
 
   it("reports a changed group priority as a group-level change", () => {
@@ -174,37 +200,47 @@ describe("planPolicy", () => {
     expect(plan.findings).toEqual([]);
   });
 
+  it("counts a rule replaced by one that allows all it did as changed, a lost host as removed", () => {
+    const [, before] = applyAndReplan([cluster("a")]);
+    const gained = planPolicy({
+      clusters: [cluster("a", { features: ["gpu"] })],
+      policy: policy([before]),
+      settings,
+    });
+    const replaced = gained.changes.filter((c) => c.kind === "remove");
+    expect(replaced.length).toBeGreaterThan(0);
+    expect(replaced.every((c) => c.reason === REGROUPED)).toBe(true);
+    expect(gained.risk).toMatchObject({ removed: 0, changed: replaced.length });
+    const [, withGpu] = applyAndReplan([cluster("a", { features: ["gpu"] })]);
+    const lost = planPolicy({ clusters: [cluster("a")], policy: policy([withGpu]), settings });
+    expect(lost.risk.removed).toBeGreaterThan(0);
+    expect(lost.changes.some((c) => c.kind === "remove" && c.reason !== REGROUPED)).toBe(true);
+  });
+
   it("reports modified fields: sources, ports, targets, protocols", () => {
     const [, after] = applyAndReplan([cluster("a")]);
     const edited = structuredClone(after);
-    for (const c of edited.ruleCollections) {
-      for (const r of c.rules ?? []) {
-        if (r.name === "app-mcr.microsoft.com" && r.ruleType === "ApplicationRule") {
-          Object.assign(r, {
-            targetFqdns: ["mcr.microsoft.com", "evil.example"],
-            protocols: [{ protocolType: "Http", port: 80 }],
-          });
-        }
-        if (r.name === "net-tcp-azurecloud.westeurope" && r.ruleType === "NetworkRule") {
-          Object.assign(r, { destinationPorts: ["9000", "22"], sourceAddresses: ["*"] });
-        }
-      }
-    }
+    const rules = edited.ruleCollections.flatMap((c) => c.rules ?? []);
+    const app = rules.find((r) => r.name.startsWith("app-https-443-"));
+    const net = rules.find((r) => r.name.startsWith("net-tcp-9000-azurecloud.westeurope-"));
+    if (app?.ruleType !== "ApplicationRule" || net?.ruleType !== "NetworkRule") throw new Error("no rules");
+    const hosts = [...app.targetFqdns];
+    Object.assign(app, {
+      targetFqdns: [...hosts, "evil.example"],
+      protocols: [{ protocolType: "Http", port: 80 }],
+    });
+    Object.assign(net, { destinationPorts: ["9000", "22"], sourceAddresses: ["*"] });
     const plan = planPolicy({ clusters: [cluster("a")], policy: policy([edited]), settings });
     expect(plan.changes.map((c) => [c.kind, c.rule, c.fields])).toEqual([
       [
         "modify",
-        "app-mcr.microsoft.com",
+        app.name,
         [
           "protocols: Http:80 -> Https:443",
-          "targetFqdns: evil.example,mcr.microsoft.com -> mcr.microsoft.com",
+          `targetFqdns: ${[...hosts, "evil.example"].sort().join(",")} -> ${[...hosts].sort().join(",")}`,
         ],
       ],
-      [
-        "modify",
-        "net-tcp-azurecloud.westeurope",
-        ["sourceAddresses: * -> 10.1.0.0/22", "destinationPorts: 22,9000 -> 9000"],
-      ],
+      ["modify", net.name, ["sourceAddresses: * -> 10.1.0.0/22", "destinationPorts: 22,9000 -> 9000"]],
     ]);
   });
 });
@@ -248,21 +284,93 @@ describe("limits", () => {
   }
 
   it("refuses a body over 2 MB of rules, naming the size", () => {
-    const many = Array.from({ length: 700 }, (_, i) =>
-      cluster(`c${String(i).padStart(3, "0")}`, { features: ["gpu", "azure-monitor", "windows"] }),
-    );
-    const error = refusal(() => planPolicy({ clusters: many, policy: policy([]), settings }));
+    // 2 MB is far beyond what clusters fill in the shared layout (~200 B each): a hand-grown body.
+    const hosts = Array.from({ length: 100_000 }, (_, i) => `host-${String(i).padStart(6, "0")}.example.com`);
+    const body: RuleCollectionGroup = {
+      name: "aks-egress-guard",
+      priority: 500,
+      ruleCollections: [
+        {
+          ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+          name: "aks-egress-shared-app",
+          priority: 100,
+          action: { type: "Allow" },
+          rules: [
+            {
+              ruleType: "ApplicationRule",
+              name: "big",
+              sourceAddresses: ["10.1.0.0/22"],
+              protocols: [{ protocolType: "Https", port: 443 }],
+              targetFqdns: hosts,
+            },
+          ],
+        },
+      ],
+    };
+    const error = refusal(() => checkLimits(body));
     const size = error.details.size;
     expect(typeof size === "number" && size > 2 * 1024 * 1024).toBe(true);
     expect(error.message).toContain(`${String(size)} bytes`);
     expect(error.message).toContain("2097152");
   });
 
-  it("accepts a large body under the limit", () => {
-    const many = Array.from({ length: 100 }, (_, i) => cluster(`c${String(i).padStart(3, "0")}`));
-    expect(planPolicy({ clusters: many, policy: policy([]), settings }).body?.ruleCollections).toHaveLength(
-      200,
+  it("refuses a body over Azure's 20,000 network source/destination pairs, naming the count", () => {
+    // Each node subnet of a plain cluster pairs with two destinations (AzureCloud.westeurope for the
+    // tunnel, ntp.ubuntu.com): 5,200 clusters with two subnets each make 20,800 pairs.
+    const many = Array.from({ length: 5200 }, (_, i) =>
+      cluster(`c${i}`, {
+        nodeSubnets: [
+          `10.${Math.floor(i / 256)}.${i % 256}.0/25`,
+          `10.${Math.floor(i / 256)}.${i % 256}.128/25`,
+        ],
+      }),
     );
+    const error = refusal(() => planPolicy({ clusters: many, policy: policy([]), settings }));
+    const pairs = error.details.pairs;
+    expect(typeof pairs === "number" && pairs > 20_000).toBe(true);
+    expect(error.message).toContain(`${String(pairs)} unique source/destination pairs`);
+    expect(error.message).toContain("20000");
+  });
+
+  it("refuses a policy whose groups would hold more than 2,000 rule collections", () => {
+    const [, after] = applyAndReplan([cluster("a")]);
+    const collection = (i: number) => ({
+      ruleCollectionType: "FirewallPolicyFilterRuleCollection" as const,
+      name: `c${i}`,
+      priority: 100 + i,
+      action: { type: "Allow" },
+      rules: [],
+    });
+    const others = [
+      { name: "team", priority: 200, ruleCollections: Array.from({ length: 1998 }, (_, i) => collection(i)) },
+    ];
+    expect(() => checkCollectionCount(after, others)).not.toThrow();
+    const error = refusal(() =>
+      checkCollectionCount(after, [
+        {
+          ...others[0],
+          ruleCollections: [...(others[0]?.ruleCollections ?? []), collection(9999)],
+        } as RuleCollectionGroup,
+      ]),
+    );
+    expect(error.message).toContain("2001 rule collections");
+    expect(error.details).toMatchObject({ collections: 2001, limit: 2000 });
+  });
+
+  it("accepts a large fleet in the two shared collections, far under 2 MB", () => {
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      cluster(`c${String(i).padStart(3, "0")}`, {
+        nodeSubnets: [`10.${Math.floor(i / 256)}.${i % 256}.0/24`],
+        features: i % 2 === 0 ? ["gpu"] : [],
+      }),
+    );
+    const body = planPolicy({ clusters: many, policy: policy([]), settings }).body;
+    expect(body?.ruleCollections.map((c) => c.name)).toEqual([
+      "aks-egress-shared-app",
+      "aks-egress-shared-net",
+    ]);
+    if (body === undefined) throw new Error("no body");
+    expect(rulesSize(body)).toBeLessThan(400 * 1024);
   });
 
   it.each([50, 65001])("refuses a group priority of %d, naming it", (groupPriority) => {

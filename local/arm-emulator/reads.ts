@@ -91,31 +91,32 @@ export const getCluster: Handler = (_request, params, core) => {
   return ok(cloneJson(cluster));
 };
 
-function listIn(kind: ResourceKind, providerPath: string): { subscription: Handler; resourceGroup: Handler } {
+/** List handlers per subscription and per resource group, over what `under(prefix)` gives. */
+function listIn(
+  under: (core: EmulatorCore, prefix: string) => ArmResource[],
+  providerPath: string,
+): { subscription: Handler; resourceGroup: Handler } {
   return {
     subscription: (request, params, core) =>
-      listReply(
-        request,
-        core,
-        core.store.list(kind, `${resourceKey(`/subscriptions/${params.subscription}/`)}/`),
-      ),
+      listReply(request, core, under(core, `${resourceKey(`/subscriptions/${params.subscription}/`)}/`)),
     resourceGroup: (request, params, core) => {
       const missingGroup = missingResourceGroup(params, core);
       if (missingGroup) return missingGroup;
-      return listReply(
-        request,
-        core,
-        core.store.list(kind, prefix(RESOURCE_GROUP, params, `${providerPath}/`)),
-      );
+      return listReply(request, core, under(core, prefix(RESOURCE_GROUP, params, `${providerPath}/`)));
     },
   };
 }
 
+const stored = (kind: ResourceKind) => (core: EmulatorCore, prefix: string) => core.store.list(kind, prefix);
+
 export const listClusters = listIn(
-  "managedClusters",
+  stored("managedClusters"),
   "/providers/microsoft.containerservice/managedclusters",
 );
-export const listPolicies = listIn("firewallPolicies", "/providers/microsoft.network/firewallpolicies");
+export const listPolicies = listIn(
+  stored("firewallPolicies"),
+  "/providers/microsoft.network/firewallpolicies",
+);
 
 export const getSubnet: Handler = (_request, params, core) => {
   const missingGroup = missingResourceGroup(params, core);
@@ -187,26 +188,10 @@ function virtualNetworksUnder(core: EmulatorCore, prefixKey: string): ArmResourc
   return [...byNetwork.values()].map(({ id, subnets }) => virtualNetwork(id, subnets));
 }
 
-export const listVirtualNetworks: { subscription: Handler; resourceGroup: Handler } = {
-  subscription: (request, params, core) =>
-    listReply(
-      request,
-      core,
-      virtualNetworksUnder(core, `${resourceKey(`/subscriptions/${params.subscription}/`)}/`),
-    ),
-  resourceGroup: (request, params, core) => {
-    const missingGroup = missingResourceGroup(params, core);
-    if (missingGroup) return missingGroup;
-    return listReply(
-      request,
-      core,
-      virtualNetworksUnder(
-        core,
-        prefix(RESOURCE_GROUP, params, "/providers/microsoft.network/virtualnetworks/"),
-      ),
-    );
-  },
-};
+export const listVirtualNetworks = listIn(
+  virtualNetworksUnder,
+  "/providers/microsoft.network/virtualnetworks",
+);
 
 export const getVirtualNetwork: Handler = (_request, params, core) => {
   const missingGroup = missingResourceGroup(params, core);

@@ -9,7 +9,7 @@ import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
 import { z } from "zod";
 import { isGuardError } from "../errors";
-import { currentPlanText } from "../orchestrations/activities/handlers";
+import { currentPlanView } from "../orchestrations/activities/handlers";
 import { type ApprovalClaims, decisionProof, verifyApprovalToken } from "../orchestrations/approval-token";
 import {
   type ApprovalDecision,
@@ -20,7 +20,19 @@ import {
 } from "../orchestrations/reconciler";
 import { appSettings } from "../orchestrations/settings";
 import { approverFrom } from "./http/principal";
-import { json, problem } from "./http/responses";
+import { json } from "./http/responses";
+import { approvalPage } from "./pages/approval-page";
+import { htmlResponse, type SafeHtml, wantsHtml } from "./pages/html";
+import {
+  alreadyDecidedPage,
+  badDecisionPage,
+  decidedPage,
+  gonePage,
+  receivedPage,
+  refusedPage,
+  signInPage,
+  type WatchLinks,
+} from "./pages/result-pages";
 
 /** A decision is a word and a comment; anything larger is not one. */
 export const DECISION_BODY_MAX_BYTES = 16 * 1024;
@@ -32,17 +44,7 @@ const decisionBody = z.object({
   comment: z.string().max(1000).optional(),
 });
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** The token is in the URL: no referrer, no framing, no script, nothing loaded from elsewhere. */
-export const PAGE_SECURITY_HEADERS = {
-  "Content-Security-Policy":
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "X-Frame-Options": "DENY",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-} as const;
+export { PAGE_SECURITY_HEADERS } from "./pages/html";
 
 type Status = ReconcilerStatus | undefined;
 
@@ -75,21 +77,6 @@ function pendingIn(status: Status, claims: ApprovalClaims): PendingApproval | un
 function decidedIn(status: Status, approvalId: string): DecisionTaken | undefined {
   const candidates = [status?.decided, status?.last?.decision];
   return candidates.find((d) => d?.approvalId === approvalId);
-}
-
-function page(pending: PendingApproval, policyId: string, token: string, planText: string): string {
-  const action = `?token=${encodeURIComponent(token)}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Approve firewall change</title>
-<meta name="referrer" content="no-referrer">
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:1rem;overflow:auto}button{font-size:1rem;margin-right:1rem}</style></head>
-<body><h1>Firewall change waiting for approval</h1>
-<p>Policy <code>${escapeHtml(policyId)}</code><br>Approval <code>${escapeHtml(pending.approvalId)}</code>, expires ${escapeHtml(pending.expiresAt)}</p>
-<p>Why approval is needed: ${escapeHtml(pending.reasons.join("; "))}</p>
-<pre>${escapeHtml(planText)}</pre>
-<form method="post" action="${escapeHtml(action)}">
-<p><label>Comment <input name="comment" size="60"></label></p>
-<button name="decision" value="approve">Approve and apply</button><button name="decision" value="reject">Reject</button>
-</form><p>Opening this page decides nothing; only the buttons do.</p></body></html>`;
 }
 
 /** The body, or "too large" without reading more than the limit (a chunked body has no length). */
@@ -128,22 +115,44 @@ function parseDecision(type: string, text: string): unknown {
   }
 }
 
-const gone = () =>
-  problem(
-    410,
-    "this approval is no longer pending: it expired, or the change moved and a new plan replaced it (the new approval has a new link).",
+const GONE =
+  "this approval is no longer pending: it expired, or the change moved and a new plan replaced it (the new approval has a new link).";
+
+/** Browsers get a page that explains; API clients the same facts as JSON. */
+function answer(
+  request: HttpRequest,
+  status: number,
+  body: Record<string, unknown>,
+  title: string,
+  page: () => SafeHtml,
+): HttpResponseInit {
+  return wantsHtml(request) ? htmlResponse(status, title, page()) : json(status, body);
+}
+
+function decidedFacts(d: DecisionTaken) {
+  return {
+    decision: d.decision,
+    approver: d.approver,
+    at: d.at,
+    ...(d.comment ? { comment: d.comment } : {}),
+  };
+}
+
+const alreadyDecided = (request: HttpRequest, d: DecisionTaken, links: WatchLinks) =>
+  answer(
+    request,
+    409,
+    {
+      error: `this approval was already decided: ${d.decision} by ${d.approver} at ${d.at}. Your decision did not take effect.`,
+      decided: decidedFacts(d),
+    },
+    "Already decided",
+    () => alreadyDecidedPage(d, links),
   );
 
-const alreadyDecided = (d: DecisionTaken) =>
-  json(409, {
-    error: `this approval was already decided: ${d.decision} by ${d.approver} at ${d.at}. Your decision did not take effect.`,
-    decided: {
-      decision: d.decision,
-      approver: d.approver,
-      at: d.at,
-      ...(d.comment ? { comment: d.comment } : {}),
-    },
-  });
+function watchLinks(policyId: string): WatchLinks {
+  return { estate: "/api/estate", status: `/api/status?policy=${encodeURIComponent(policyId)}` };
+}
 
 export async function approvalsHandler(
   request: HttpRequest,
@@ -159,54 +168,71 @@ export async function approvalsHandler(
   } catch (error) {
     if (!isGuardError(error, "APPROVAL_INVALID")) throw error;
     context.warn(`approval ${approvalId.slice(0, 80)} refused: ${error.message}`);
-    return problem(403, error.message);
+    return answer(request, 403, { error: error.message }, "Approval link not valid", () =>
+      refusedPage(error.message),
+    );
   }
   const status = await statusOf(client, claims.instanceId);
+  const policyId = status?.policyId ?? "";
+  const links = watchLinks(policyId);
+  const gone = (last = status?.last) =>
+    answer(request, 410, { error: GONE }, "Approval no longer pending", () => gonePage(last, links));
   const pending = pendingIn(status, claims);
   if (pending === undefined) {
     const decided = decidedIn(status, claims.approvalId);
-    return decided ? alreadyDecided(decided) : gone();
+    return decided ? alreadyDecided(request, decided, links) : gone();
   }
-  const policyId = status?.policyId ?? "";
 
   if (request.method === "GET") {
-    const wantsHtml = (request.headers.get("accept") ?? "").includes("text/html");
-    const planText = await currentPlanText(policyId, pending.changeHash);
-    if (wantsHtml)
-      return {
-        status: 200,
-        body: page(pending, policyId, token, planText),
-        headers: { "Content-Type": "text/html; charset=utf-8", ...PAGE_SECURITY_HEADERS },
-      };
-    return json(200, {
-      policyId,
-      approvalId: pending.approvalId,
-      changeHash: pending.changeHash,
-      expiresAt: pending.expiresAt,
-      reasons: pending.reasons,
-      summary: pending.summary,
-      plan: planText,
-    });
+    const view = await currentPlanView(policyId, pending.changeHash);
+    return answer(
+      request,
+      200,
+      {
+        policyId,
+        approvalId: pending.approvalId,
+        changeHash: pending.changeHash,
+        expiresAt: pending.expiresAt,
+        reasons: pending.reasons,
+        summary: pending.summary,
+        plan: view.text,
+      },
+      "Approve firewall change",
+      () =>
+        approvalPage({
+          policyId,
+          pending,
+          trigger: { reasons: status?.reasons ?? [], reasonCount: status?.reasonCount ?? 0 },
+          view,
+          formAction: `?token=${encodeURIComponent(token)}`,
+          cloud: settings.cloud,
+          approverAuth: settings.approverAuth,
+        }),
+    );
   }
 
   const approver = approverFrom(request.headers, settings.approverAuth);
   if (approver === undefined)
-    return problem(
+    return answer(
+      request,
       401,
-      "sign in to decide: App Service Authentication fronts approvals, and no signed-in user came with this request.",
+      {
+        error:
+          "sign in to decide: App Service Authentication fronts approvals, and no signed-in user came with this request.",
+      },
+      "Sign in to decide",
+      signInPage,
     );
   const text = await readBodyLimited(request);
-  if (text === "too large")
-    return problem(
-      413,
-      `a decision is at most ${DECISION_BODY_MAX_BYTES} bytes: {"decision":"approve"|"reject","comment":"…"}.`,
-    );
+  if (text === "too large") {
+    const message = `a decision is at most ${DECISION_BODY_MAX_BYTES} bytes: {"decision":"approve"|"reject","comment":"…"}.`;
+    return answer(request, 413, { error: message }, "Decision too large", () => badDecisionPage(message));
+  }
   const body = decisionBody.safeParse(parseDecision(request.headers.get("content-type") ?? "", text));
-  if (!body.success)
-    return problem(
-      400,
-      `bad decision: ${body.error.issues.map((i) => i.message).join("; ")}. Send {"decision":"approve"|"reject","comment":"…"}.`,
-    );
+  if (!body.success) {
+    const message = `bad decision: ${body.error.issues.map((i) => i.message).join("; ")}. Send {"decision":"approve"|"reject","comment":"…"}.`;
+    return answer(request, 400, { error: message }, "Decision not read", () => badDecisionPage(message));
+  }
   const facts = {
     instanceId: claims.instanceId,
     approvalId: pending.approvalId,
@@ -227,34 +253,45 @@ export async function approvalsHandler(
   await client.raiseEvent(claims.instanceId, EVENT_APPROVAL, decision);
 
   // Several people may press at once: the orchestrator takes exactly one, and says which.
-  const statusLink = `/api/status?policy=${encodeURIComponent(policyId)}`;
   const deadline = Date.now() + OUTCOME_WAIT_MS;
   for (;;) {
     const now = await statusOf(client, claims.instanceId);
     const taken = decidedIn(now, pending.approvalId);
     if (taken !== undefined) {
-      if (taken.decisionId !== facts.decisionId) return alreadyDecided(taken);
-      return json(200, {
-        decided: taken.decision,
-        tookEffect: true,
-        approver: taken.approver,
-        approvalId: pending.approvalId,
-        ...(taken.comment ? { comment: taken.comment } : {}),
-        next:
-          taken.decision === "approve"
-            ? "the change is being written; the status shows the outcome"
-            : "nothing will be written",
-        status: statusLink,
-      });
+      if (taken.decisionId !== facts.decisionId) return alreadyDecided(request, taken, links);
+      return answer(
+        request,
+        200,
+        {
+          decided: taken.decision,
+          tookEffect: true,
+          approver: taken.approver,
+          approvalId: pending.approvalId,
+          ...(taken.comment ? { comment: taken.comment } : {}),
+          next:
+            taken.decision === "approve"
+              ? "the change is being written; the status shows the outcome"
+              : "nothing will be written",
+          status: links.status,
+        },
+        taken.decision === "approve" ? "Approved" : "Rejected",
+        () => decidedPage(taken, links),
+      );
     }
-    if (pendingIn(now, claims) === undefined) return gone();
+    if (pendingIn(now, claims) === undefined) return gone(now?.last);
     if (Date.now() >= deadline)
-      return json(202, {
-        received: facts.decision,
-        tookEffect: "not yet known",
-        approvalId: pending.approvalId,
-        status: statusLink,
-      });
+      return answer(
+        request,
+        202,
+        {
+          received: facts.decision,
+          tookEffect: "not yet known",
+          approvalId: pending.approvalId,
+          status: links.status,
+        },
+        "Decision received",
+        () => receivedPage(facts.decision, pending.approvalId, links),
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -3,7 +3,8 @@
 import fs from "node:fs";
 import { type ArmConnection, armConnection } from "../../azure/clients";
 import { readManagedGroupSettled } from "../../azure/firewall";
-import { catalogImpact, formatCatalogImpact } from "../../drift/catalog-impact";
+import type { Catalog } from "../../catalog";
+import { type CatalogImpact, catalogImpact, formatCatalogImpact } from "../../drift/catalog-impact";
 import { effectiveMode, migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { ClusterProfile, Plan } from "../../drift/types";
@@ -250,18 +251,34 @@ export function verifyDecision(input: VerifyDecisionInput): boolean {
   return verifyDecisionProof(facts, proof, appSettings().signingKey);
 }
 
-const PLAN_TEXT_TTL_MS = 60_000;
-const planTexts = new Map<string, { text: string; at: number }>();
+const PLAN_VIEW_TTL_MS = 60_000;
+/** A plan of thousands of clusters is large: only the last few pages' plans are kept. */
+const PLAN_VIEWS_KEPT = 5;
+const planViews = new Map<string, { view: PlanView; at: number }>();
+
+/** What the approval page shows: the plan itself (read afresh), or why it cannot be shown. */
+export type PlanView =
+  | {
+      state: "current";
+      plan: Plan;
+      /** The plan as text, exactly what `check` prints (with the adoption's impact when there is one). */
+      text: string;
+      /** The catalog the plan was made with (its version and page date say where each rule comes from). */
+      catalog: Catalog;
+      /** A page offered for adoption: the catalog it replaces, and what each cluster gains and loses. */
+      adoption?: { replacing: Catalog; impact: CatalogImpact };
+    }
+  | { state: "moved" | "unreadable"; text: string };
 
 /**
  * The whole plan, read afresh (custom status holds only its summary): shown only while it is still
  * the change this approval is for; otherwise the page says the change moved.
  */
-export async function currentPlanText(policyId: string, changeHash: string): Promise<string> {
+export async function currentPlanView(policyId: string, changeHash: string): Promise<PlanView> {
   const settings = appSettings();
-  // Link previews and reloads should not each read the whole estate: a plan text is kept briefly.
-  const cached = planTexts.get(changeHash);
-  if (cached !== undefined && Date.now() - cached.at < PLAN_TEXT_TTL_MS) return cached.text;
+  // Link previews and reloads should not each read the whole estate: a plan is kept briefly.
+  const cached = planViews.get(changeHash);
+  if (cached !== undefined && Date.now() - cached.at < PLAN_VIEW_TTL_MS) return cached.view;
   try {
     const chosen = await policyCatalog(settings, policyId);
     const { gathered, plan } = await checkPolicy(
@@ -269,22 +286,45 @@ export async function currentPlanText(policyId: string, changeHash: string): Pro
       policyId,
       withCatalog(passSettingsFrom(settings), chosen),
     );
-    if (plan.changeHash === changeHash) {
-      const text = chosen.replacing
-        ? `${formatPlan(plan)}\n\n${adoptionText(chosen, gathered.clusters)}`
-        : formatPlan(plan);
-      if (planTexts.size >= 20) planTexts.clear();
-      planTexts.set(changeHash, { text, at: Date.now() });
-      return text;
-    }
-    return "The managed group or the clusters changed since this approval was asked for: this plan will be superseded, and a new approval (with a new link) asked for. Approving this one writes nothing.";
+    if (plan.changeHash !== changeHash)
+      return {
+        state: "moved",
+        text: "The managed group or the clusters changed since this approval was asked for: this plan will be superseded, and a new approval (with a new link) asked for. Approving this one writes nothing.",
+      };
+    const adoption = chosen.replacing
+      ? {
+          replacing: chosen.replacing,
+          impact: catalogImpact(gathered.clusters, chosen.replacing, chosen.catalog),
+        }
+      : undefined;
+    const text = adoption
+      ? `${formatPlan(plan)}\n\n${adoptionText(chosen, adoption.impact)}`
+      : formatPlan(plan);
+    const view: PlanView = {
+      state: "current",
+      plan,
+      text,
+      catalog: chosen.catalog,
+      ...(adoption ? { adoption } : {}),
+    };
+    if (planViews.size >= PLAN_VIEWS_KEPT) planViews.clear();
+    planViews.set(changeHash, { view, at: Date.now() });
+    return view;
   } catch (error) {
-    return `The plan could not be read just now (${error instanceof Error ? error.message : String(error)}). Reload to try again.`;
+    return {
+      state: "unreadable",
+      text: `The plan could not be read just now (${error instanceof Error ? error.message : String(error)}). Reload to try again.`,
+    };
   }
 }
 
+/** The plan as text (see currentPlanView). */
+export async function currentPlanText(policyId: string, changeHash: string): Promise<string> {
+  return (await currentPlanView(policyId, changeHash)).text;
+}
+
 /** Why this plan asks: Microsoft's page changed, and what each cluster gains and loses by it, line by line. */
-export function adoptionText(chosen: PolicyCatalog, clusters: readonly ClusterProfile[]): string {
+export function adoptionText(chosen: PolicyCatalog, impact: CatalogImpact): string {
   const from = chosen.replacing ?? chosen.catalog;
   const page = chosen.catalog.document;
   return [
@@ -292,7 +332,7 @@ export function adoptionText(chosen: PolicyCatalog, clusters: readonly ClusterPr
     "Approving applies this plan and adopts the page for this policy; rejecting keeps the catalog in use.",
     "Each line says which entry of which page the requirement comes from.",
     "",
-    formatCatalogImpact(catalogImpact(clusters, from, chosen.catalog)),
+    formatCatalogImpact(impact),
   ].join("\n");
 }
 

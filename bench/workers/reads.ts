@@ -3,10 +3,9 @@
 // counted from the ARM emulator's request log: once with the policy in step (no drift), once after a
 // cluster it serves gained a pool on a new subnet (the pass writes and verifies).
 //
-// One managed group holds about 215 clusters' rules (README, Capacity), so the policy serves at
-// most `perPolicy` of them; the rest are tagged to other firewall policies, as a fleet that size
-// would be. The pass still reads the whole estate to find the clusters it serves, and that is what
-// is counted.
+// The policy serves `perPolicy` clusters (by default all of them: one shared managed group holds
+// thousands, README "Capacity"); the rest are tagged to other firewall policies. The pass reads the
+// whole estate to find the clusters it serves either way, and that is what is counted.
 
 import type { ArmEmulator, ArmResource, EmulatorSeed } from "../../local/arm-emulator";
 import { startArmEmulator } from "../../local/arm-emulator";

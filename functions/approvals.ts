@@ -20,6 +20,7 @@ import {
 } from "../orchestrations/reconciler";
 import { appSettings } from "../orchestrations/settings";
 import { approverFrom } from "./http/principal";
+import { statusOf } from "./http/reconciler-status";
 import { json } from "./http/responses";
 import { approvalPage } from "./pages/approval-page";
 import { htmlResponse, type SafeHtml, wantsHtml } from "./pages/html";
@@ -47,22 +48,6 @@ const decisionBody = z.object({
 export { PAGE_SECURITY_HEADERS } from "./pages/html";
 
 type Status = ReconcilerStatus | undefined;
-
-/** An instance in these states reads no more events: whatever its custom status says, nothing waits. */
-const ENDED = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
-
-async function statusOf(client: DurableClient, instanceId: string): Promise<Status> {
-  try {
-    const state = await client.getStatus(instanceId);
-    const status = state.customStatus as Status;
-    if (status === undefined || !ENDED.has(String(state.runtimeStatus))) return status;
-    // Its last custom status may still offer the approval; a decision raised now would never be read.
-    const { pendingApproval: _gone, ...rest } = status;
-    return { ...rest, phase: "idle" };
-  } catch {
-    return undefined;
-  }
-}
 
 function pendingIn(status: Status, claims: ApprovalClaims): PendingApproval | undefined {
   // While the reconciler re-plans during the wait, the approval is still pending (status keeps it).

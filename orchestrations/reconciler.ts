@@ -37,8 +37,55 @@ export const MAX_TIMER_MS = 3 * 24 * 3_600_000;
 const REMOVAL_WINDOW_MAX_HOURS = 24 * 30;
 const REMOVALS_KEPT = 200;
 
-const clip = (text: string) => (text.length <= TEXT_KEPT ? text : `${text.slice(0, TEXT_KEPT - 1)}…`);
+/** Passes the status lists (the last one first), and what their summaries keep. */
+const RECENT_KEPT = 5;
+const RECENT_SUMMARY_KEPT = 160;
+/** The status leaves out its oldest recent passes while it is longer than this (JSON characters). */
+const RECENT_STATUS_KEPT = 7_500;
+/** Room for one more clipped reason (detail, event ID, keys). */
+const REASON_ROOM = 600;
+
+const clipTo = (text: string, kept: number) => (text.length <= kept ? text : `${text.slice(0, kept - 1)}…`);
+const clip = (text: string) => clipTo(text, TEXT_KEPT);
 const clipReason = (r: ChangeReason): ChangeReason => ({ ...r, detail: clip(r.detail) });
+
+/**
+ * A pass as the recent list keeps it: a shorter summary, the decision's approver and comment clipped,
+ * and the approver once (in the decision). Applying it again changes nothing.
+ */
+function recentPass(record: PassRecord): PassRecord {
+  const { approver, decision, ...rest } = record;
+  return {
+    ...rest,
+    summary: clipTo(record.summary, RECENT_SUMMARY_KEPT),
+    ...(decision
+      ? {
+          decision: {
+            ...decision,
+            approver: clip(decision.approver),
+            ...(decision.comment ? { comment: clip(decision.comment) } : {}),
+          },
+        }
+      : approver
+        ? { approver: clip(approver) }
+        : {}),
+  };
+}
+
+/**
+ * The status with as many recent passes as keep it under RECENT_STATUS_KEPT, newest first. While the
+ * debounce window is open the status holds the reasons array itself, which grows until the episode
+ * ends: room is kept for the reasons still to come.
+ */
+function withRecent(status: ReconcilerStatus, recent: readonly PassRecord[]): ReconcilerStatus {
+  const growing = status.phase === "debouncing" ? REASONS_KEPT - status.reasons.length : 0;
+  const budget = RECENT_STATUS_KEPT - Math.max(0, growing) * REASON_ROOM;
+  for (let kept = recent.length; kept > 0; kept--) {
+    const full = { ...status, recent: recent.slice(0, kept) };
+    if (JSON.stringify(full).length <= budget) return full;
+  }
+  return status;
+}
 
 export interface ChangeReason {
   source: "event" | "sweep" | "manual" | "startup" | "catalog";
@@ -99,6 +146,8 @@ export interface ReconcilerInput {
   /** How many reasons arrived (pending keeps the first few). */
   pendingCount?: number;
   last?: PassRecord;
+  /** The last passes, newest first (`last` included), each shortened; at most five. */
+  recent?: PassRecord[];
   /** Removals applied without approval, for the rolling removal budget. */
   removals?: RemovalRecord[];
   /** Failed passes in a row: the next try waits longer (bounded). */
@@ -137,6 +186,11 @@ export interface ReconcilerStatus {
   /** Set once a decision took effect, so that every caller learns which one did. */
   decided?: DecisionTaken;
   last?: PassRecord;
+  /**
+   * The last passes, newest first (`last` included), each shortened: at most five, fewer while the
+   * rest of the status leaves no room for them (the oldest are left out first).
+   */
+  recent?: PassRecord[];
 }
 
 export { instanceIdFor } from "./instance-id";
@@ -148,7 +202,9 @@ function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);
 }
 
-type StatusFn = (s: Omit<ReconcilerStatus, "policyId" | "pass" | "reasons" | "reasonCount" | "last">) => void;
+type StatusFn = (
+  s: Omit<ReconcilerStatus, "policyId" | "pass" | "reasons" | "reasonCount" | "last" | "recent">,
+) => void;
 type LogFn = (name: Parameters<typeof logEvent>[1], props: Record<string, unknown>) => void;
 
 interface PassContext {
@@ -184,15 +240,22 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     reasonCount += 1;
     if (reasons.length < REASONS_KEPT) reasons.push(clipReason(r));
   };
+  // Instances started before the list was kept begin it with their last pass.
+  const recent = (input.recent ?? (input.last ? [input.last] : [])).slice(0, RECENT_KEPT).map(recentPass);
   const status: StatusFn = (s) =>
-    context.df.setCustomStatus({
-      policyId: input.policyId,
-      pass: input.pass,
-      reasons,
-      reasonCount,
-      ...(input.last ? { last: input.last } : {}),
-      ...s,
-    } satisfies ReconcilerStatus);
+    context.df.setCustomStatus(
+      withRecent(
+        {
+          policyId: input.policyId,
+          pass: input.pass,
+          reasons,
+          reasonCount,
+          ...(input.last ? { last: input.last } : {}),
+          ...s,
+        },
+        recent,
+      ),
+    );
   const changes = new Mailbox<ChangeReason>(context, EVENT_CHANGED);
 
   // 1. Idle until something happens (an eternal orchestration: continueAsNew keeps history small).
@@ -256,14 +319,13 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     changes: last.changes,
   });
   // The pending approval (if any) is over: the status must stop offering it at once.
-  context.df.setCustomStatus({
-    policyId: input.policyId,
-    pass: input.pass,
-    reasons: [],
-    reasonCount: 0,
-    phase: "idle",
-    last,
-  } satisfies ReconcilerStatus);
+  const recentNow = [recentPass(last), ...recent].slice(0, RECENT_KEPT);
+  context.df.setCustomStatus(
+    withRecent(
+      { policyId: input.policyId, pass: input.pass, reasons: [], reasonCount: 0, phase: "idle", last },
+      recentNow,
+    ),
+  );
 
   // 4. Events that arrived during the pass start the next one at once. A timer due now lets any
   //    event already delivered reach a fresh waiter first.
@@ -303,6 +365,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     pending,
     pendingCount,
     last,
+    recent: recentNow,
     removals: pass.removals,
     settings: pass.settings,
     ...(failures > 0 ? { failures } : {}),

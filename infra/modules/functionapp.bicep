@@ -49,9 +49,10 @@ var unauthenticatedPaths = [
   '/runtime/webhooks/eventgrid'
   // Durable Functions HTTP API (status, raise event, terminate): the durabletask_extension system key.
   '/runtime/webhooks/durabletask/*'
-  // Function-key routes (functions/status.ts, functions/reconcile.ts).
+  // Function-key routes (functions/status.ts, functions/reconcile.ts, functions/estate.ts).
   '/api/status'
   '/api/reconcile'
+  '/api/estate'
   // The Functions host admin API: the master key (portal, tooling).
   '/admin/*'
 ]

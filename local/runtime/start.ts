@@ -589,6 +589,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       [
         "",
         "Keeps serving. Try (see the README's walkthrough):",
+        ...info.clouds.map(
+          (c) =>
+            `  Estate page [${c.cloud}] (open in a browser; add &format=json for JSON): ${c.url}/api/estate?code=${encodeURIComponent(keys.function)}`,
+        ),
         `  curl -s "${first?.url}/api/status?policy=${encodeURIComponent(first?.policies[0] ?? "")}" -H "x-functions-key: ${keys.function}"`,
         ...demos.map(([command, what]) => `  ${command?.padEnd(width)}# ${what}`),
         `History: each step of a pass is an AksEgressGuard.* trace (in Azure, in Application Insights); npm start prints a short line for each${values.events ? " and, with --events, the trace itself" : " (--events: the trace itself too)"}, and keeps every trace of every run in ${shown(stateRoot)}/<cloud>/${TRACES_FILE}.`,

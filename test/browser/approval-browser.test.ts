@@ -1,6 +1,7 @@
 // A reviewer's path in a real browser (Debian's Chromium through playwright-core): open the link,
 // read the plan, type a comment, press Approve, see the result; the write happens. Names and tags
-// that carry markup stay text: no element, no dialog, no request they could cause.
+// that carry markup stay text: no element, no dialog, no request they could cause. Then the estate
+// page shows the outcome.
 import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -93,6 +94,19 @@ describe("approving in a browser", () => {
     expect(await page.locator("h1").innerText()).toBe("Already decided");
     expect(await page.locator("dl.facts").innerText()).toContain("CHG-7781");
   }, 60_000);
+
+  it("the estate page shows the pass, the decision and its comment, and the hostile name as text", async () => {
+    await page.goto(`${app.host.url}/api/estate?code=test-function-key`);
+    await page.screenshot({ path: screenshotPath("estate-page"), fullPage: true });
+    expect(await page.locator("h1").innerText()).toBe("Egress estate");
+    const text = await page.locator("body").innerText();
+    expect(text).toContain("applied");
+    expect(text).toContain("CHG-7781: AKS egress for the new GPU pool");
+    expect(text).toContain(HOSTILE_NAME);
+    // The estate page never hands out an approval link.
+    expect(await page.content()).not.toMatch(/token=|\/api\/approvals/);
+    await expectInert("estate page");
+  });
 
   it("a forged link shows a page that says so", async () => {
     const [link] = app.approvalLinks();

@@ -52,6 +52,11 @@ const SCHEMA_V2 = 1;
 const SCHEMA_V3 = 2;
 /** Custom status must stay well below the extension's 16 KB (UTF-16) limit, about 8,700 characters. */
 export const STATUS_BUDGET = 8000;
+/** The status and the input list at most this many recent passes, newest first. */
+export const RECENT_MAX = 5;
+
+const recentList = (recent: readonly { pass: number }[]) =>
+  recent.length <= RECENT_MAX && recent.every((p, i) => i === 0 || p.pass < (recent[i - 1]?.pass ?? 0));
 
 const ActionType = {
   CallActivity: 0,
@@ -618,6 +623,11 @@ class Simulation {
       const size = JSON.stringify(state.customStatus).length;
       if (size >= STATUS_BUDGET)
         rec.violations.push(`custom status of ${size} characters in episode ${rec.episodes.length}`);
+      const recent = episode.customStatus.recent;
+      if (recent !== undefined && !recentList(recent))
+        rec.violations.push(
+          `custom status lists recent passes ${recent.map((p) => p.pass).join(", ")} in episode ${rec.episodes.length}`,
+        );
     }
 
     // Replay: what was scheduled before must come back the same, in the same order.
@@ -716,6 +726,11 @@ class Simulation {
         return;
       }
       rec.continueAsNew = can.input as ReconcilerInput;
+      const recent = rec.continueAsNew.recent ?? [];
+      if (!recentList(recent) || recent[0]?.pass !== rec.continueAsNew.last?.pass)
+        rec.violations.push(
+          `continue-as-new carries recent passes ${recent.map((p) => p.pass).join(", ")} after pass ${rec.continueAsNew.last?.pass}`,
+        );
       const k = await this.#firstPrefix(past, fresh, (s) => s.isDone);
       rec.continueAt = start + k - 1;
       rec.carriedOut = fresh.slice(k).filter((e) => e.EventType === EventType.EventRaised);

@@ -141,6 +141,35 @@ const lastArb: fc.Arbitrary<PassRecord> = fc
     },
   }));
 
+/**
+ * The last pass and, two times in three, the recent list an earlier execution carried: the last pass
+ * first, then four older ones with the longest texts (quotes and backslashes, which JSON doubles).
+ * Derived from what was generated (no draw of its own, so the seeded runs stay as they were).
+ */
+function withRecent(generated: PassRecord, pass: number): Pick<ReconcilerInput, "last" | "recent"> {
+  const last = { ...generated, pass: pass - 1 };
+  if (pass % 3 === 0) return { last }; // an instance from before the list was kept
+  const older = [2, 3, 4, 5].map(
+    (k): PassRecord => ({
+      ...generated,
+      pass: pass - k,
+      outcome: "rejected",
+      summary: `rejected by ${"someone".padEnd(256, "a")}`.padEnd(300, "s"),
+      decision: {
+        ...(generated.decision ?? {
+          approvalId: "00000000-0000-0000-0000-0000000000aa",
+          decisionId: "00000000-0000-0000-0000-0000000000bb",
+          at: "2025-03-01T06:59:00.000Z",
+        }),
+        decision: "reject",
+        approver: "someone".padEnd(256, "a"),
+        comment: `"\\'`.repeat(100),
+      },
+    }),
+  );
+  return { last, recent: [last, ...older] };
+}
+
 const inputArbOf = (
   kinds: fc.Arbitrary<"idle" | "started" | "carried">,
   settings: fc.Arbitrary<ReconcilerSettings>,
@@ -171,7 +200,7 @@ const inputArbOf = (
         pass: g.kind === "started" ? 1 : g.pass,
         pending,
         ...(g.kind === "carried" ? { pendingCount: pending.length + g.extraCount } : {}),
-        ...(g.last && g.kind !== "started" ? { last: g.last } : {}),
+        ...(g.last && g.kind !== "started" ? withRecent(g.last, g.pass) : {}),
         removals: g.recentRemoval ? [{ at: "2025-03-01T07:30:00.000Z", removed: 2, before: 10 }] : [],
         ...(g.failures > 0 && g.kind !== "started" ? { failures: g.failures } : {}),
         settings: g.settings,

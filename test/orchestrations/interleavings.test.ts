@@ -21,13 +21,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EventType } from "../../local/durable/history";
 import type { GatherOutput } from "../../orchestrations/activity-names";
-import type { ReconcilerInput } from "../../orchestrations/reconciler";
+import type { PassRecord, ReconcilerInput, ReconcilerStatus } from "../../orchestrations/reconciler";
 import type { ReconcilerSettings } from "../../orchestrations/reconciler-settings";
 import {
   checkExecution,
   describeHistory,
   type Scenario,
   type SimulationResult,
+  STATUS_BUDGET,
   type Step,
   simulate,
   situations,
@@ -174,6 +175,102 @@ describe("interleavings found by the properties", () => {
     });
     expect(result.executions[0]?.continueAsNew?.last?.outcome).toBe("superseded");
     expect(result.violations, report(result)).toEqual([]);
+  });
+});
+
+describe("the custom status with five recent passes (2)", () => {
+  const long = (prefix: string, n: number) => prefix.padEnd(n, "x");
+  /** A rejected pass whose approver has `approver` characters and a 300-character comment. */
+  const passRecord =
+    (approver: number, comment: string) =>
+    (pass: number): PassRecord => ({
+      pass,
+      completedAt: "2025-03-01T07:00:00.000Z",
+      outcome: "rejected",
+      summary: long(`rejected by ${long("approver ", approver)}`, 3_000),
+      clusterCount: 100_000,
+      changes: 100_000,
+      catalog: "2026-06 (offered page)",
+      approver: long("approver ", approver),
+      decision: {
+        approvalId: "00000000-0000-0000-0000-0000000000aa",
+        decisionId: "00000000-0000-0000-0000-0000000000bb",
+        decision: "reject",
+        approver: long("approver ", approver),
+        comment,
+        at: "2025-03-01T06:59:00.000Z",
+      },
+    });
+  /** Five ARM events' reasons, a long plan, the last pass and four older ones; a person rejects. */
+  const run = (record: (pass: number) => PassRecord, approverLength: number) =>
+    simulate({
+      input: {
+        ...INPUT,
+        pending: Array.from({ length: 5 }, (_, i) => ({
+          source: "event" as const,
+          detail: long(`Microsoft.ContainerService/managedClusters/write #${i} `, 300),
+          eventId: long(`event-${i}-`, 200),
+        })),
+        pendingCount: 300,
+        last: record(6),
+        recent: [6, 5, 4, 3, 2].map(record),
+      },
+      answers: {
+        gathers: [{ ...asking("a"), summary: long("Plan: 1 to add, 0 to remove. ", 3_000) }],
+        applies: [],
+        published: [true],
+      },
+      steps: [
+        { kind: "batch", advanceMs: 0 },
+        ...deliver(), // the debounce window closes: gatherAndPlan
+        ...deliver(), // the plan needs approval: requestApproval
+        ...deliver(), // published: the wait begins
+        {
+          kind: "approval",
+          target: "current",
+          decision: "reject",
+          valid: true,
+          approverLength,
+          commentLength: 300,
+        },
+        { kind: "batch", advanceMs: 1000 },
+        ...deliver(), // verifyDecision: true; the pass is rejected
+      ],
+      maxExecutions: 1,
+    });
+  const statusesOf = (result: SimulationResult) =>
+    result.executions[0]?.episodes.flatMap((e) => (e.customStatus ? [e.customStatus] : [])) ?? [];
+
+  it("stays under the budget with the longest texts everywhere; the oldest passes give way first", async () => {
+    // 256-character approvers and comments of quotes and backslashes, which JSON doubles.
+    const result = await run(passRecord(256, `"\\'`.repeat(100)), 256);
+    expect(result.violations, report(result)).toEqual([]);
+    const statuses = statusesOf(result);
+    expect(Math.max(...statuses.map((st) => JSON.stringify(st).length))).toBeLessThan(STATUS_BUDGET);
+    const waiting = statuses.find((st) => st.phase === "awaiting-approval");
+    expect(waiting?.pendingApproval).toBeDefined();
+    const listed = (st: ReconcilerStatus | undefined) => st?.recent?.map((p) => p.pass) ?? [];
+    expect(listed(waiting)).toEqual([6, 5, 4, 3, 2].slice(0, listed(waiting).length));
+    const done = statuses.at(-1);
+    expect(done).toMatchObject({ phase: "idle", last: { pass: 7, outcome: "rejected" } });
+    expect(listed(done).length).toBeGreaterThanOrEqual(4);
+    expect(listed(done)).toEqual([7, 6, 5, 4, 3].slice(0, listed(done).length));
+    for (const p of done?.recent ?? []) {
+      expect(p.summary.length).toBeLessThanOrEqual(160);
+      expect(p.approver).toBeUndefined(); // once, in the decision
+      expect(p.decision?.comment?.length).toBe(300);
+    }
+    // The input is not bounded like the status: it carries all five.
+    expect(result.executions[0]?.continueAsNew?.recent?.map((p) => p.pass)).toEqual([7, 6, 5, 4, 3]);
+  });
+
+  it("lists all five, each decision with its approver and comment, once the pass is over", async () => {
+    const result = await run(passRecord(40, long("CAB-1234: ", 300)), 40);
+    expect(result.violations, report(result)).toEqual([]);
+    const done = statusesOf(result).at(-1);
+    expect(done?.recent?.map((p) => p.pass)).toEqual([7, 6, 5, 4, 3]);
+    expect(done?.recent?.[0]?.decision).toMatchObject({ decision: "reject", comment: "c".repeat(300) });
+    expect(done?.recent?.[1]?.decision).toMatchObject({ approver: long("approver ", 40) });
   });
 });
 

@@ -67,7 +67,9 @@ describe("approving in a browser", () => {
     // Every rule row says why, with the page's table and line.
     const gains = page.locator("tr.add");
     expect(await gains.count()).toBeGreaterThan(5);
-    expect(await gains.first().innerText()).toMatch(/catalog \d{4}-\d{2}, page of \d{4}-\d{2}-\d{2}: “.+”, line \d+/);
+    expect(await gains.first().innerText()).toMatch(
+      /catalog \d{4}-\d{2}, page of \d{4}-\d{2}-\d{2}: “.+”, line \d+/,
+    );
     await expectInert("approval page");
     expect(app.successfulPuts()).toBe(0);
 

@@ -47,11 +47,13 @@ describe("the approval page", () => {
     expect(page).toContain("<code>mcr.microsoft.com</code>");
     expect(page).toMatch(/\+ gains/);
     // The why: feature, the page's table, the line, and the catalog with its page's date.
-    expect(page).toMatch(/<strong>base<\/strong>: [^<]+<span class="muted">\(catalog \d{4}-\d{2}, page of \d{4}-\d{2}-\d{2}: “[^”]+”, line \d+\)/);
+    expect(page).toMatch(
+      /<strong>base<\/strong>: [^<]+<span class="muted">\(catalog \d{4}-\d{2}, page of \d{4}-\d{2}-\d{2}: “[^”]+”, line \d+\)/,
+    );
   });
 
   it("lists the rules to write with every destination and source in full, additions marked in words", () => {
-    expect(page).toContain("<td class=\"kind\">+ add</td>");
+    expect(page).toContain('<td class="kind">+ add</td>');
     expect(page).toContain("10.10.0.0/22");
     // The longest host of the plan, unclipped (the plan text, in the disclosure, is unclipped too).
     expect(page).toContain("<code>westeurope.handler.control.monitor.azure.com</code>");
@@ -124,6 +126,8 @@ describe("deciding from the form", () => {
     expect(decided).toContain("Already decided");
     expect(decided).toContain("CHG-0042");
     const api = await fetch(link);
-    expect(await api.json()).toMatchObject({ decided: { decision: "approve", comment: 'CHG-0042 <b>"ok"</b>' } });
+    expect(await api.json()).toMatchObject({
+      decided: { decision: "approve", comment: 'CHG-0042 <b>"ok"</b>' },
+    });
   });
 });

@@ -55,12 +55,13 @@ export function control(
         return armError(
           400,
           "InvalidRequestFormat",
-          "expected an ARM resource (a managedCluster or a subnet) as JSON",
+          "expected one ARM resource as JSON, in ARM's shape, with its full id",
         );
       }
       try {
         if (typeof body.id !== "string")
           return armError(400, "InvalidRequestFormat", "the resource needs its full id");
+        // Any emulated kind, found by its ID; the store names what is wrong with the body.
         return ok({ upserted: core.store.upsert(body as ArmResource), id: body.id });
       } catch (error) {
         return armError(400, "InvalidRequestFormat", error instanceof Error ? error.message : String(error));

@@ -44,6 +44,7 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     code: z.string().min(1),
     message: z.string().optional(),
   }),
+  z.strictObject({ kind: z.literal("forbidden"), ...match, message: z.string().optional() }),
   z.strictObject({ kind: z.literal("preconditionFailed"), ...match, message: z.string().optional() }),
   z.strictObject({
     kind: z.literal("serviceUnavailable"),

@@ -1,6 +1,7 @@
 // An Azure Resource Manager stand-in on localhost, speaking ARM's wire format for exactly what
-// aks-egress-guard uses (managed clusters, subnets and the virtual networks listing them, firewall
-// policies and their rule collection groups), so the real Azure SDK clients can be tested without Azure.
+// aks-egress-guard uses (managed clusters, virtual networks with their subnets and peerings, route
+// tables, Azure Firewalls, Virtual WAN hubs, firewall policies and their rule collection groups), so the
+// real Azure SDK clients can be tested without Azure.
 //
 // Trusting its CA: pass the emulator's endpoint and CA through each client's own pipeline options.
 // Both the classic `NetworkManagementClient` (core-client) and the modular `ContainerServiceClient`
@@ -94,7 +95,12 @@ export interface ArmEmulator {
   settleOperations(): void;
   /** Back to the seed: estate, operations, faults and request log. */
   reset(): void;
-  /** Replaces or adds a managedCluster or subnet (as if changed in Azure); also `PUT /_emulator/resources`. */
+  /**
+   * Replaces or adds any emulated resource by its ID, in ARM's shape (as if changed in Azure): clusters,
+   * virtual networks (embedding subnets and peerings, or without), subnets, peerings, route tables,
+   * Azure Firewalls, virtual hubs with their connections and routing intent, firewall policies and
+   * rule collection groups. Also `PUT /_emulator/resources`. Throws naming what is wrong.
+   */
   upsert(resource: ArmResource): void;
   close(): Promise<void>;
 }

@@ -52,6 +52,15 @@ export const SUBNET_ID = `${VNET_ID}/subnets/{subnet}`;
 export const POLICY_ID =
   "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/firewallPolicies/{policy}";
 export const GROUP_ID = `${POLICY_ID}/ruleCollectionGroups/{group}`;
+export const PEERING_ID = `${VNET_ID}/virtualNetworkPeerings/{peering}`;
+export const ROUTE_TABLE_ID =
+  "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/routeTables/{routeTable}";
+export const FIREWALL_ID =
+  "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/azureFirewalls/{firewall}";
+export const HUB_ID =
+  "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/virtualHubs/{hub}";
+export const HUB_CONNECTION_ID = `${HUB_ID}/hubVirtualNetworkConnections/{connection}`;
+export const ROUTING_INTENT_ID = `${HUB_ID}/routingIntent/{routingIntent}`;
 
 /** Builds the lower-cased key of an ID pattern from captured parameters. */
 export function keyFrom(pattern: string, params: PathParams): string {

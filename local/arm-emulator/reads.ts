@@ -1,24 +1,14 @@
 // GET handlers: single resources and lists, with ARM's not-found answers. ARM checks the resource
 // group first (`ResourceGroupNotFound`), then the top-level resource (`ResourceNotFound`, from ARM's
 // front door), and the network provider answers a missing child with `NotFound`.
-import { createHash } from "node:crypto";
 import type { ArmRequest, EmulatorCore, Handler } from "./core";
-import { asObject, asString, cloneJson } from "./json";
-import {
-  CLUSTER_ID,
-  GROUP_ID,
-  keyFrom,
-  type PathParams,
-  POLICY_ID,
-  resourceKey,
-  SUBNET_ID,
-  VNET_ID,
-} from "./paths";
+import { cloneJson } from "./json";
+import { CLUSTER_ID, GROUP_ID, keyFrom, type PathParams, POLICY_ID, resourceKey, SUBNET_ID } from "./paths";
 import { type ArmReply, armError, ok } from "./replies";
-import type { ResourceKind } from "./store";
-import type { ArmResource, JsonValue } from "./types";
+import { RESOURCE_TYPES, type ResourceKind } from "./store";
+import type { ArmResource } from "./types";
 
-const RESOURCE_GROUP = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}";
+export const RESOURCE_GROUP = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}";
 
 /** Not-found answers in ARM's words, or undefined when the resource group exists. */
 export function missingResourceGroup(params: PathParams, core: EmulatorCore): ArmReply | undefined {
@@ -74,7 +64,7 @@ export function listReply(request: ArmRequest, core: EmulatorCore, items: readon
   return ok({ value: page, nextLink: next.toString() });
 }
 
-function prefix(pattern: string, params: PathParams, tail: string): string {
+export function prefix(pattern: string, params: PathParams, tail: string): string {
   return `${keyFrom(pattern, params)}${tail}`;
 }
 
@@ -92,7 +82,7 @@ export const getCluster: Handler = (_request, params, core) => {
 };
 
 /** List handlers per subscription and per resource group, over what `under(prefix)` gives. */
-function listIn(
+export function listIn(
   under: (core: EmulatorCore, prefix: string) => ArmResource[],
   providerPath: string,
 ): { subscription: Handler; resourceGroup: Handler } {
@@ -107,7 +97,61 @@ function listIn(
   };
 }
 
-const stored = (kind: ResourceKind) => (core: EmulatorCore, prefix: string) => core.store.list(kind, prefix);
+export const stored = (kind: ResourceKind) => (core: EmulatorCore, prefix: string) =>
+  core.store.list(kind, prefix);
+
+/** GET of a top-level resource kept as it is stored; `serve` adds what ARM computes at read time. */
+export function getStored(
+  kind: ResourceKind,
+  pattern: string,
+  nameParam: string,
+  serve: (core: EmulatorCore, resource: ArmResource) => ArmResource = (_core, resource) => resource,
+): Handler {
+  return (_request, params, core) => {
+    const missingGroup = missingResourceGroup(params, core);
+    if (missingGroup) return missingGroup;
+    const resource = core.store.get(kind, keyFrom(pattern, params));
+    if (!resource) return resourceNotFound(RESOURCE_TYPES[kind], params[nameParam], params.resourceGroup);
+    return ok(serve(core, cloneJson(resource)));
+  };
+}
+
+/**
+ * GET and list of a child kind under a stored parent (a hub's connections, its routing intent): the
+ * resource group, then the parent (`ResourceNotFound`), then the child (`NotFound`).
+ */
+export function storedChildren(
+  parent: { kind: ResourceKind; pattern: string; nameParam: string },
+  kind: ResourceKind,
+  pattern: string,
+  segment: string,
+): { list: Handler; get: Handler } {
+  const findParent = (params: PathParams, core: EmulatorCore): ArmResource | ArmReply => {
+    const missingGroup = missingResourceGroup(params, core);
+    if (missingGroup) return missingGroup;
+    const found = core.store.get(parent.kind, keyFrom(parent.pattern, params));
+    return (
+      found ?? resourceNotFound(RESOURCE_TYPES[parent.kind], params[parent.nameParam], params.resourceGroup)
+    );
+  };
+  return {
+    list: (request, params, core) => {
+      const found = findParent(params, core);
+      if (isReply(found)) return found;
+      return listReply(
+        request,
+        core,
+        core.store.list(kind, `${resourceKey(found.id)}/${segment.toLowerCase()}/`),
+      );
+    },
+    get: (_request, params, core) => {
+      const found = findParent(params, core);
+      if (isReply(found)) return found;
+      const child = core.store.get(kind, keyFrom(pattern, params));
+      return child ? ok(cloneJson(child)) : childNotFound(idFrom(pattern, params));
+    },
+  };
+}
 
 export const listClusters = listIn(
   stored("managedClusters"),
@@ -129,77 +173,6 @@ export const getSubnet: Handler = (_request, params, core) => {
     return resourceNotFound("Microsoft.Network/virtualNetworks", params.vnet, params.resourceGroup);
   }
   return childNotFound(idFrom(SUBNET_ID, params));
-};
-
-// Virtual networks. The estate keeps subnets only (what the app reads), so a network is made from
-// its subnets, as ARM answers a network GET or list: the subnets embedded in `properties.subnets`
-// exactly as their own GET returns them (prefixes, route table, etag), an address space that holds
-// them, an etag that changes whenever one of them does; no peerings (the emulated estate has none).
-// What the estate does not say (location, custom DNS servers) is left out rather than made up. A
-// network without subnets cannot be seeded, so it does not exist here.
-
-const SUBNET_TAIL = /\/subnets\/[^/]+\/?$/i;
-
-/** A GUID-shaped digest: stable for the same input, as ARM's etags and resource GUIDs look. */
-function guidOf(text: string): string {
-  const hex = createHash("sha256").update(text).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-function prefixesOf(subnet: ArmResource): string[] {
-  const properties = asObject(subnet.properties);
-  const one = asString(properties?.addressPrefix);
-  const many = properties?.addressPrefixes;
-  return [
-    ...(one ? [one] : []),
-    ...(Array.isArray(many) ? many.flatMap((p) => (typeof p === "string" ? [p] : [])) : []),
-  ];
-}
-
-function virtualNetwork(id: string, subnets: readonly ArmResource[]): ArmResource {
-  const embedded = subnets.map((subnet) => cloneJson(subnet));
-  const prefixes = [...new Set(subnets.flatMap(prefixesOf))];
-  return {
-    id,
-    name: id.split("/").at(-1) ?? id,
-    type: "Microsoft.Network/virtualNetworks",
-    etag: `W/"${guidOf(JSON.stringify(embedded))}"`,
-    properties: {
-      provisioningState: "Succeeded",
-      resourceGuid: guidOf(resourceKey(id)),
-      addressSpace: { addressPrefixes: prefixes },
-      subnets: embedded as JsonValue[],
-      virtualNetworkPeerings: [],
-      enableDdosProtection: false,
-    },
-  };
-}
-
-/** The networks whose subnets' keys start with `prefixKey`, in the order their first subnet was stored. */
-function virtualNetworksUnder(core: EmulatorCore, prefixKey: string): ArmResource[] {
-  const byNetwork = new Map<string, { id: string; subnets: ArmResource[] }>();
-  for (const subnet of core.store.list("subnets", prefixKey)) {
-    const id = subnet.id.replace(SUBNET_TAIL, "");
-    const key = resourceKey(id);
-    const network = byNetwork.get(key) ?? { id, subnets: [] };
-    network.subnets.push(subnet);
-    byNetwork.set(key, network);
-  }
-  return [...byNetwork.values()].map(({ id, subnets }) => virtualNetwork(id, subnets));
-}
-
-export const listVirtualNetworks = listIn(
-  virtualNetworksUnder,
-  "/providers/microsoft.network/virtualnetworks",
-);
-
-export const getVirtualNetwork: Handler = (_request, params, core) => {
-  const missingGroup = missingResourceGroup(params, core);
-  if (missingGroup) return missingGroup;
-  const [network] = virtualNetworksUnder(core, `${keyFrom(VNET_ID, params)}/subnets/`);
-  return network
-    ? ok(network)
-    : resourceNotFound("Microsoft.Network/virtualNetworks", params.vnet, params.resourceGroup);
 };
 
 export const getPolicy: Handler = (_request, params, core) => {

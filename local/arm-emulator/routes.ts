@@ -1,18 +1,35 @@
 // The ARM surface the app uses, and nothing more: anything else is answered `EmulatorUnsupported`
 // so that a client reaching for an unemulated API fails loudly instead of getting a made-up answer.
 import type { ArmRequest, EmulatorCore, Handler } from "./core";
-import { CLUSTER_ID, GROUP_ID, matchPattern, POLICY_ID, SUBNET_ID, VNET_ID } from "./paths";
 import {
-  getCluster,
-  getGroup,
-  getPolicy,
-  getSubnet,
+  getFirewall,
+  getPeering,
+  getRouteTable,
+  getVirtualHub,
   getVirtualNetwork,
-  listClusters,
-  listGroups,
-  listPolicies,
+  hubConnections,
+  listFirewalls,
+  listPeerings,
+  listRouteTables,
+  listVirtualHubs,
   listVirtualNetworks,
-} from "./reads";
+  routingIntents,
+} from "./network-reads";
+import {
+  CLUSTER_ID,
+  FIREWALL_ID,
+  GROUP_ID,
+  HUB_CONNECTION_ID,
+  HUB_ID,
+  matchPattern,
+  PEERING_ID,
+  POLICY_ID,
+  ROUTE_TABLE_ID,
+  ROUTING_INTENT_ID,
+  SUBNET_ID,
+  VNET_ID,
+} from "./paths";
+import { getCluster, getGroup, getPolicy, getSubnet, listClusters, listGroups, listPolicies } from "./reads";
 import { type ArmReply, unsupported } from "./replies";
 import {
   deleteGroup,
@@ -30,6 +47,23 @@ interface Route {
 
 const SUBSCRIPTION = "/subscriptions/{subscription}";
 const RESOURCE_GROUP = `${SUBSCRIPTION}/resourceGroups/{resourceGroup}`;
+
+/** A top-level Microsoft.Network type: list per subscription and per resource group, GET by ID. */
+function listedKind(
+  type: string,
+  idPattern: string,
+  list: { subscription: Handler; resourceGroup: Handler },
+  get: Handler,
+): Route[] {
+  return [
+    { pattern: `${SUBSCRIPTION}/providers/Microsoft.Network/${type}`, methods: { GET: list.subscription } },
+    {
+      pattern: `${RESOURCE_GROUP}/providers/Microsoft.Network/${type}`,
+      methods: { GET: list.resourceGroup },
+    },
+    { pattern: idPattern, methods: { GET: get } },
+  ];
+}
 
 const ROUTES: readonly Route[] = [
   {
@@ -51,6 +85,15 @@ const ROUTES: readonly Route[] = [
   },
   { pattern: VNET_ID, methods: { GET: getVirtualNetwork } },
   { pattern: SUBNET_ID, methods: { GET: getSubnet } },
+  { pattern: `${VNET_ID}/virtualNetworkPeerings`, methods: { GET: listPeerings } },
+  { pattern: PEERING_ID, methods: { GET: getPeering } },
+  ...listedKind("routeTables", ROUTE_TABLE_ID, listRouteTables, getRouteTable),
+  ...listedKind("azureFirewalls", FIREWALL_ID, listFirewalls, getFirewall),
+  ...listedKind("virtualHubs", HUB_ID, listVirtualHubs, getVirtualHub),
+  { pattern: `${HUB_ID}/hubVirtualNetworkConnections`, methods: { GET: hubConnections.list } },
+  { pattern: HUB_CONNECTION_ID, methods: { GET: hubConnections.get } },
+  { pattern: `${HUB_ID}/routingIntent`, methods: { GET: routingIntents.list } },
+  { pattern: ROUTING_INTENT_ID, methods: { GET: routingIntents.get } },
   {
     pattern: `${SUBSCRIPTION}/providers/Microsoft.Network/firewallPolicies`,
     methods: { GET: listPolicies.subscription },

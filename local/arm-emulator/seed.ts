@@ -3,16 +3,15 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { GuardError } from "../../errors";
+import { RESOURCE_KINDS } from "./store";
 import type { EmulatorSeed } from "./types";
 
 const resource = z.looseObject({ id: z.string().min(1) });
 
-const seedSchema = z.strictObject({
-  managedClusters: z.array(resource).optional(),
-  subnets: z.array(resource).optional(),
-  firewallPolicies: z.array(resource).optional(),
-  ruleCollectionGroups: z.array(resource).optional(),
-});
+/** One optional list per kind the estate keeps, and nothing else. */
+const seedSchema = z.strictObject(
+  Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind, z.array(resource).optional()])),
+);
 
 export function parseSeed(data: unknown, source: string): EmulatorSeed {
   const result = seedSchema.safeParse(data);

@@ -55,7 +55,7 @@ function send(request: IncomingMessage, response: ServerResponse, reply: ArmRepl
 }
 
 /** The answer a request fault gives; undefined for a dropped connection, which gives none. */
-function faultReply(fault: FaultSpec): ArmReply | undefined {
+function faultReply(fault: FaultSpec, path: string): ArmReply | undefined {
   switch (fault.kind) {
     case "throttle":
       return armError(
@@ -73,6 +73,13 @@ function faultReply(fault: FaultSpec): ArmReply | undefined {
       );
     case "conflict":
       return armError(409, fault.code, fault.message ?? `${fault.code} (injected fault).`);
+    case "forbidden":
+      return armError(
+        403,
+        "AuthorizationFailed",
+        fault.message ??
+          `The client does not have authorization to perform this action over scope '${path}' (injected fault).`,
+      );
     case "preconditionFailed":
       return armError(
         412,
@@ -185,7 +192,7 @@ async function handle(core: EmulatorCore, request: IncomingMessage, response: Se
     );
   }
   const fault = core.faults.take(method, path, "request");
-  if (fault) return finish(faultReply(fault), fault);
+  if (fault) return finish(faultReply(fault, path), fault);
 
   const now = Date.now();
   core.operations.settle(now);

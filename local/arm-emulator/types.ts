@@ -10,21 +10,31 @@ export interface ArmResource {
   [key: string]: JsonValue;
 }
 
-/** The estate the emulator starts from; each item is a full ARM resource with `id`. */
-export interface EmulatorSeed {
-  managedClusters?: ArmResource[];
-  subnets?: ArmResource[];
-  firewallPolicies?: ArmResource[];
-  ruleCollectionGroups?: ArmResource[];
-}
-
-/** The whole estate at one moment. Same shape as a seed, so a state can seed another emulator. */
+/**
+ * The whole estate at one moment, one list per kind of resource, each item a full ARM resource with
+ * `id`. A virtual network is kept without its subnets and peerings: those are resources of their own
+ * (as in ARM) and are embedded again when the network is read.
+ */
 export interface EmulatorState {
   managedClusters: ArmResource[];
   subnets: ArmResource[];
   firewallPolicies: ArmResource[];
   ruleCollectionGroups: ArmResource[];
+  virtualNetworks: ArmResource[];
+  virtualNetworkPeerings: ArmResource[];
+  routeTables: ArmResource[];
+  azureFirewalls: ArmResource[];
+  virtualHubs: ArmResource[];
+  hubVirtualNetworkConnections: ArmResource[];
+  routingIntents: ArmResource[];
 }
+
+/**
+ * The estate the emulator starts from: any of the state's lists. Same shape as a state, so a state
+ * can seed another emulator. A virtual network may embed its subnets and peerings (as a PUT to ARM
+ * does); they are stored as resources of their own.
+ */
+export type EmulatorSeed = Partial<EmulatorState>;
 
 /** Which requests a fault applies to. */
 export interface FaultMatch {
@@ -56,6 +66,11 @@ export type FaultSpec =
       /** 409 with the given code, e.g. `AnotherOperationInProgress`. */
       kind: "conflict";
       code: string;
+      message?: string;
+    })
+  | (FaultMatch & {
+      /** 403 `AuthorizationFailed`: the caller's role does not grant the read or write. */
+      kind: "forbidden";
       message?: string;
     })
   | (FaultMatch & {

@@ -4,26 +4,30 @@ import { z } from "zod";
 import { GuardError } from "../errors";
 import { PARAMETERS, type Parameter } from "./schema";
 
-const ip = z.union([z.ipv4(), z.ipv6()]);
-const cidr = z.union([z.cidrv4(), z.cidrv6()]);
+// Built when first used: constructing zod schemas is a cost every cold start would pay (benchmark 3).
+let addresses: { ip: z.ZodType<string>; cidr: z.ZodType<string> } | undefined;
+const valid = (kind: "ip" | "cidr", raw: string) => {
+  addresses ??= { ip: z.union([z.ipv4(), z.ipv6()]), cidr: z.union([z.cidrv4(), z.cidrv6()]) };
+  return addresses[kind].safeParse(raw).success;
+};
 
 const PARAMETER_RULES: Readonly<
   Record<Parameter, { help: string; parse: (raw: string) => string[] | undefined }>
 > = {
   apiServerIp: {
     help: "the API server's public IP address, e.g. 20.50.1.10",
-    parse: (raw) => (ip.safeParse(raw).success ? [raw] : undefined),
+    parse: (raw) => (valid("ip", raw) ? [raw] : undefined),
   },
   dnsServers: {
     help: "comma-separated IP addresses of custom DNS servers, e.g. 10.0.0.4,10.0.0.5",
     parse: (raw) => {
       const list = raw.split(",").map((s) => s.trim());
-      return list.length > 0 && list.every((s) => ip.safeParse(s).success) ? list : undefined;
+      return list.length > 0 && list.every((s) => valid("ip", s)) ? list : undefined;
     },
   },
   apiServerSubnet: {
     help: "the API server subnet's CIDR, e.g. 10.1.0.0/28",
-    parse: (raw) => (cidr.safeParse(raw).success ? [raw] : undefined),
+    parse: (raw) => (valid("cidr", raw) ? [raw] : undefined),
   },
   devSpacesGuid: {
     help: "the <guid> label of the Dev Spaces controller's dataplaneFqdn, e.g. 3f2b9c1e",

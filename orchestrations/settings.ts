@@ -113,10 +113,12 @@ const list = (raw: string | undefined) =>
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-const bool = z
-  .string()
-  .transform((v) => v.toLowerCase())
-  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" }));
+// Schemas are made when the settings are read, not when the app loads (benchmark 3).
+const bool = () =>
+  z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" }));
 const asBool = (raw: string) => ["true", "1", "yes"].includes(raw);
 const number = (min: number, max: number, integer = true) =>
   z.coerce
@@ -130,26 +132,27 @@ const number = (min: number, max: number, integer = true) =>
 // else. No query: the app signs in with its identity, never a SAS.
 const PATH_STYLE_HOST = /^(localhost|\[[0-9a-f:.]+\]|\d{1,3}(\.\d{1,3}){3})$/i;
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-const blobContainerUrl = z.string().superRefine((raw, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "expected the https URL of a blob container" });
-    return;
-  }
-  const segments = url.pathname.split("/").filter((s) => s !== "");
-  const message =
-    url.protocol !== "https:"
-      ? "expected https: the Storage client sends its bearer token over HTTPS only (the local ARM emulator serves HTTPS)"
-      : url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== ""
-        ? "expected no query, fragment or user: the app signs in with its identity, not a SAS or key"
-        : segments.length !== (PATH_STYLE_HOST.test(url.hostname) ? 2 : 1) ||
-            !CONTAINER_NAME.test(segments.at(-1) ?? "")
-          ? "expected https://<account>.blob.<storage suffix>/<container> (https://127.0.0.1:<port>/devstoreaccount1/<container> for the local emulator); a container name is 3-63 lower-case letters, digits and hyphens"
-          : undefined;
-  if (message !== undefined) ctx.addIssue({ code: "custom", message });
-});
+const blobContainerUrl = () =>
+  z.string().superRefine((raw, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "expected the https URL of a blob container" });
+      return;
+    }
+    const segments = url.pathname.split("/").filter((s) => s !== "");
+    const message =
+      url.protocol !== "https:"
+        ? "expected https: the Storage client sends its bearer token over HTTPS only (the local ARM emulator serves HTTPS)"
+        : url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== ""
+          ? "expected no query, fragment or user: the app signs in with its identity, not a SAS or key"
+          : segments.length !== (PATH_STYLE_HOST.test(url.hostname) ? 2 : 1) ||
+              !CONTAINER_NAME.test(segments.at(-1) ?? "")
+            ? "expected https://<account>.blob.<storage suffix>/<container> (https://127.0.0.1:<port>/devstoreaccount1/<container> for the local emulator); a container name is 3-63 lower-case letters, digits and hyphens"
+            : undefined;
+    if (message !== undefined) ctx.addIssue({ code: "custom", message });
+  });
 // NCRONTAB with six fields (seconds first), as the Functions timer trigger takes it.
 const NCRONTAB = /^(\S+\s+){5}\S+$/;
 
@@ -234,7 +237,7 @@ export function loadSettings(env: Env = process.env): AppSettings {
     cloud,
     firewallPolicies: [...new Set([...firewallPolicies, ...(defaultPolicyId ? [defaultPolicyId] : [])])],
     ...(defaultPolicyId ? { defaultPolicyId } : {}),
-    includeUntaggedWhenDefault: asBool(check("includeUntaggedWhenDefault", bool, "false")),
+    includeUntaggedWhenDefault: asBool(check("includeUntaggedWhenDefault", bool(), "false")),
     subscriptions,
     groupName: check(
       "groupName",
@@ -257,7 +260,7 @@ export function loadSettings(env: Env = process.env): AppSettings {
       DEFAULT_CATALOG_VERSION,
     ),
     mode: check("mode", z.enum(MODES, { message: `expected one of ${MODES.join(", ")}` }), "approve"),
-    removalsNeedApproval: asBool(check("removalsNeedApproval", bool, "true")),
+    removalsNeedApproval: asBool(check("removalsNeedApproval", bool(), "true")),
     maxRemovedShare: check("maxRemovedShare", number(0, 1, false), 0.25),
     removalWindowHours: check("removalWindowHours", number(0, 24 * 30, false), 24),
     approverAuth: check(
@@ -306,11 +309,11 @@ export function loadSettings(env: Env = process.env): AppSettings {
       "notify",
     ),
     ...(get("catalogStoreUrl")
-      ? { catalogStoreUrl: check("catalogStoreUrl", blobContainerUrl, "").replace(/\/$/, "") }
+      ? { catalogStoreUrl: check("catalogStoreUrl", blobContainerUrl(), "").replace(/\/$/, "") }
       : {}),
     debounceSeconds: check("debounceSeconds", number(0, 3600), 30),
     defaultFeatures,
-    allowAnySource: asBool(check("allowAnySource", bool, "false")),
+    allowAnySource: asBool(check("allowAnySource", bool(), "false")),
     publicBaseUrl,
     ...(get("armEndpoint")
       ? { armEndpoint: check("armEndpoint", z.url({ message: "expected a URL" }), "") }

@@ -25,6 +25,9 @@ function decodeSegment(segment: string): number[] {
 }
 
 function packageOf(source: string): string {
+  // What scripts/package.mjs puts in index.js to load the files beside it on first use.
+  if (source.startsWith("on-first-use:") || source.endsWith("scripts/stand-in.cjs"))
+    return "(loaders of on-first-use files)";
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
   if (modules?.[1]) return modules[1];
   const webpack = /^webpack:\/\/((?:@[^/]+\/)?[^/]+)/.exec(source);

@@ -3,9 +3,16 @@
 // and whatever they require from dist/ and node_modules/). Loaded through the local host's
 // registration capture (local/functions-host/load-app.ts), which provides `@azure/functions-core`
 // as the Functions worker does, so both loads do the real work: every function registers.
-// Neither load includes the Azure SDK packages: the app requires them when an activity first needs
-// them (azure/sdk.ts), from build/deploy/azure-sdk.js in the bundle. `firstUse` times that deferred
-// cost too (not part of `npm run bench`'s table).
+// Neither load includes the Azure SDK packages, the catalog versions or the page importer's markdown
+// parser: the app requires them when an activity first needs them (azure/sdk.ts, catalog/load.ts,
+// catalog/import/page.ts), from files beside build/deploy/index.js in the bundle. The bundle also
+// keeps the packages durable-functions uses only when a function runs (its client's axios, validator
+// and lodash, moment for timers, uuid, @opentelemetry/api) in build/deploy/durable-deps.js, which the
+// unbundled app cannot defer: node_modules/durable-functions requires them when it loads.
+// `firstUse` times what a pass's first activity then loads (not part of `npm run bench`'s table).
+//
+// The two variants must be built from the same code: the worker fails when a source file of the bundle
+// changed between the unbundled build (dist/) and the bundle (`npm run bench` builds both in one run).
 import fs from "node:fs";
 import Module from "node:module";
 import path from "node:path";
@@ -30,24 +37,71 @@ export interface ColdStartResult {
   /** Files the load read, and their bytes. */
   files: number;
   bytes: number;
-  /** With `firstUse`: loading @azure/arm-network, @azure/arm-containerservice and @azure/core-rest-pipeline as the app does. */
+  /**
+   * With `firstUse`: loading what a pass's first activity loads, as the app does: @azure/arm-network,
+   * @azure/arm-containerservice and @azure/core-rest-pipeline, the default catalog version's file, and
+   * in the bundle durable-deps.js (the durable client's and timers' packages, loaded by the unbundled app
+   * at load).
+   */
   firstUseMs?: number;
 }
 
-/** Loads what a pass's first activity loads (its SDK clients), through the loaded app's own path. */
-function loadSdkForFirstActivity(target: ColdStartArgs["target"]): void {
+/**
+ * The newest catalog version's file, the default one (catalog/load.ts). Not imported from the app: that
+ * would load part of the app (and zod) into this process before the load that is timed.
+ */
+const defaultCatalogFile = () =>
+  fs
+    .readdirSync(path.join(ROOT, "catalog", "versions"))
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .at(-1) ?? "";
+
+/** Loads what a pass's first activity loads, through the loaded app's own path. */
+function loadForFirstActivity(target: ColdStartArgs["target"]): void {
   if (target === "bundle") {
-    const chunk = require(path.join(ROOT, "build", "deploy", "azure-sdk.js")) as {
-      load(name: string): unknown;
-    };
+    const deploy = path.join(ROOT, "build", "deploy");
+    const load = (file: string) => require(path.join(deploy, file)) as { load(name: string): unknown };
+    const sdk = load("azure-sdk.js");
     for (const name of ["@azure/arm-network", "@azure/arm-containerservice", "@azure/core-rest-pipeline"])
-      chunk.load(name);
+      sdk.load(name);
+    const durable = load("durable-deps.js");
+    for (const name of ["axios", "validator", "lodash/cloneDeep", "moment", "uuid", "@opentelemetry/api"])
+      durable.load(name);
+    require(path.join(deploy, "catalog", "versions", defaultCatalogFile()));
   } else {
     const sdk = require(path.join(ROOT, "dist", "azure", "sdk.js")) as typeof import("../../azure/sdk");
     sdk.armNetwork();
     sdk.armContainerService();
     sdk.coreRestPipeline();
+    require(path.join(ROOT, "dist", "catalog", "versions", defaultCatalogFile()));
   }
+}
+
+/**
+ * The bundle's own source files (from its source map) that changed after the unbundled build compiled
+ * them and before the bundle was made: then the two variants hold different code. A file changed after
+ * both is in neither, which is fine.
+ */
+export function changedBetweenBuilds(): string[] {
+  const bundle = path.join(ROOT, "build", "deploy", "index.js");
+  const bundled = fs.statSync(bundle).mtimeMs;
+  const map = JSON.parse(fs.readFileSync(`${bundle}.map`, "utf8")) as { sources: string[] };
+  return map.sources
+    .map((source) => path.resolve(path.dirname(bundle), source))
+    .filter(
+      (file) =>
+        file.startsWith(ROOT + path.sep) &&
+        file.endsWith(".ts") &&
+        !file.includes("node_modules") &&
+        fs.existsSync(file),
+    )
+    .filter((file) => {
+      const changed = fs.statSync(file).mtimeMs;
+      const compiled = path.join(ROOT, "dist", path.relative(ROOT, file).replace(/\.ts$/, ".js"));
+      return !fs.existsSync(compiled) || (fs.statSync(compiled).mtimeMs < changed && changed <= bundled);
+    })
+    .map((file) => path.relative(ROOT, file));
 }
 
 export const ENTRIES: Record<ColdStartArgs["target"], string> = {
@@ -65,9 +119,15 @@ workerMain<ColdStartArgs, ColdStartResult>(async (args) => {
   let firstUseMs: number | undefined;
   if (args.firstUse) {
     const t2 = performance.now();
-    loadSdkForFirstActivity(args.target);
+    loadForFirstActivity(args.target);
     firstUseMs = performance.now() - t2;
   }
+  // After the timed load, so that reading the source map does not disturb it.
+  const changed = changedBetweenBuilds();
+  if (changed.length > 0)
+    throw new Error(
+      `the bundle and dist/ hold different code: changed after \`npm run build\` and before \`npm run package\`: ${changed.join(", ")}`,
+    );
   return {
     target: args.target,
     loadMs: t1 - t0,

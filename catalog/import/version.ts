@@ -6,110 +6,118 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { destinationKey } from "../diff";
-import j202306 from "../judgements/2023-06.json";
-import j202502 from "../judgements/2025-02.json";
-import j202606 from "../judgements/2026-06.json";
 import { REGIONS } from "../regions";
 import { type Catalog, type CatalogEntry, CLOUDS, catalogSchema, entrySchema, FEATURES } from "../schema";
 import { entryId, type ImportOptions, importPage, type ReviewItem } from "./index";
 import { readPage } from "./page";
 
-const note = z.string().min(1);
-const text = z.string().min(1);
+// The schema is made when judgement files are first parsed, not when the app loads (benchmark 3): the
+// app loads this module for the catalog watch and adoption, which read pages only in their activities.
+function makeVersionJudgementsSchema() {
+  const note = z.string().min(1);
+  const text = z.string().min(1);
 
-/** Which entries a judgement is about. Every field given must hold. */
-const matchSchema = z
-  .object({
-    feature: z.enum(FEATURES).optional(),
-    cloud: z.enum(CLOUDS).optional(),
-    /** The destination as the catalog holds it: a host (`{region}` for placeholders), a service tag, `<API server>`, `<apiServerIp>`. */
-    destination: text.optional(),
-    /** Words the entry's use cell must contain: the page's own words the judgement rests on. */
-    purposeIncludes: text.optional(),
-  })
-  .strict()
-  .refine((m) => Object.keys(m).length > 0, { message: "a match needs at least one field" });
+  /** Which entries a judgement is about. Every field given must hold. */
+  const matchSchema = z
+    .object({
+      feature: z.enum(FEATURES).optional(),
+      cloud: z.enum(CLOUDS).optional(),
+      /** The destination as the catalog holds it: a host (`{region}` for placeholders), a service tag, `<API server>`, `<apiServerIp>`. */
+      destination: text.optional(),
+      /** Words the entry's use cell must contain: the page's own words the judgement rests on. */
+      purposeIncludes: text.optional(),
+    })
+    .strict()
+    .refine((m) => Object.keys(m).length > 0, { message: "a match needs at least one field" });
 
-export const versionJudgementsSchema = z
-  .object({
-    version: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/),
-    about: text,
-    page: z
-      .object({
-        /** The page's markdown source, relative to ../shared (as CI lays it out). */
-        path: text,
-        repository: text,
-        file: text,
-        commit: z.string().regex(/^[0-9a-f]{40}$/),
-        /** The commit's date: the date of the catalog version. */
-        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-        /** SHA-256 of the page source: the version is built from exactly this text. */
-        sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      })
-      .strict(),
-    /** Remarks about the page as a whole; each only while the page says what it rests on. */
-    remarks: z.array(z.object({ remark: text, pageSays: text }).strict()),
-    /** Changes to entries the importer made: conditions in use text, clouds, alternatives. */
-    entries: z.array(
-      z
+  return z
+    .object({
+      version: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/),
+      about: text,
+      page: z
         .object({
-          match: matchSchema,
-          /** Words the page must contain (outside the row) for the judgement to hold. */
-          pageSays: text.optional(),
-          /**
-           * Only for these clouds: an entry that has others too is split in two, and only the part
-           * for these clouds changes.
-           */
-          scope: z.array(z.enum(CLOUDS)).min(1).optional(),
-          set: z
-            .object({
-              /** Narrow the entry to these of its clouds. */
-              clouds: z.array(z.enum(CLOUDS)).min(1).optional(),
-              notForPrivateClusters: z.literal(true).optional(),
-              /** Added to the entry's condition (shown with the rule). */
-              condition: text.optional(),
-              /** Kept, never rendered: says which alternative is rendered and why. */
-              alternative: text.optional(),
-            })
-            .strict()
-            .refine((s) => Object.keys(s).length > 0, { message: "set at least one field" }),
-          note,
+          /** The page's markdown source, relative to ../shared (as CI lays it out). */
+          path: text,
+          repository: text,
+          file: text,
+          commit: z.string().regex(/^[0-9a-f]{40}$/),
+          /** The commit's date: the date of the catalog version. */
+          date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          /** SHA-256 of the page source: the version is built from exactly this text. */
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
         })
         .strict(),
-    ),
-    /** Hosts that name one region (`arcmktplaceprod.westeurope.data.azurecr.io`): rendered there only. */
-    regionalHosts: z.array(
-      z.object({ pattern: text.includes("{region}"), purposeIncludes: text, note }).strict(),
-    ),
-    /** Sections without a table that send their feature to another feature's rules. */
-    pointers: z.array(
-      z
-        .object({
-          /** Words of the section's heading. */
-          heading: text.refine((h) => h === h.toLowerCase(), { message: "lower case" }),
-          /** Words the section's text must contain. */
-          pageSays: text,
-          feature: z.enum(FEATURES),
-          uses: z.enum(FEATURES),
-          condition: text,
-          note,
-        })
-        .strict(),
-    ),
-  })
-  .strict();
+      /** Remarks about the page as a whole; each only while the page says what it rests on. */
+      remarks: z.array(z.object({ remark: text, pageSays: text }).strict()),
+      /** Changes to entries the importer made: conditions in use text, clouds, alternatives. */
+      entries: z.array(
+        z
+          .object({
+            match: matchSchema,
+            /** Words the page must contain (outside the row) for the judgement to hold. */
+            pageSays: text.optional(),
+            /**
+             * Only for these clouds: an entry that has others too is split in two, and only the part
+             * for these clouds changes.
+             */
+            scope: z.array(z.enum(CLOUDS)).min(1).optional(),
+            set: z
+              .object({
+                /** Narrow the entry to these of its clouds. */
+                clouds: z.array(z.enum(CLOUDS)).min(1).optional(),
+                notForPrivateClusters: z.literal(true).optional(),
+                /** Added to the entry's condition (shown with the rule). */
+                condition: text.optional(),
+                /** Kept, never rendered: says which alternative is rendered and why. */
+                alternative: text.optional(),
+              })
+              .strict()
+              .refine((s) => Object.keys(s).length > 0, { message: "set at least one field" }),
+            note,
+          })
+          .strict(),
+      ),
+      /** Hosts that name one region (`arcmktplaceprod.westeurope.data.azurecr.io`): rendered there only. */
+      regionalHosts: z.array(
+        z.object({ pattern: text.includes("{region}"), purposeIncludes: text, note }).strict(),
+      ),
+      /** Sections without a table that send their feature to another feature's rules. */
+      pointers: z.array(
+        z
+          .object({
+            /** Words of the section's heading. */
+            heading: text.refine((h) => h === h.toLowerCase(), { message: "lower case" }),
+            /** Words the section's text must contain. */
+            pageSays: text,
+            feature: z.enum(FEATURES),
+            uses: z.enum(FEATURES),
+            condition: text,
+            note,
+          })
+          .strict(),
+      ),
+    })
+    .strict();
+}
 
-export type VersionJudgements = z.infer<typeof versionJudgementsSchema>;
+let schema: ReturnType<typeof makeVersionJudgementsSchema> | undefined;
+
+export function versionJudgementsSchema(): ReturnType<typeof makeVersionJudgementsSchema> {
+  schema ??= makeVersionJudgementsSchema();
+  return schema;
+}
+
+export type VersionJudgements = z.infer<ReturnType<typeof makeVersionJudgementsSchema>>;
 
 /** The judgement files of the shipped versions built from pages, oldest first. */
-const SHIPPED: readonly { file: string; data: unknown }[] = [
-  { file: "catalog/judgements/2023-06.json", data: j202306 },
-  { file: "catalog/judgements/2025-02.json", data: j202502 },
-  { file: "catalog/judgements/2026-06.json", data: j202606 },
+const SHIPPED: readonly { file: string; data: () => unknown }[] = [
+  { file: "catalog/judgements/2023-06.json", data: () => require("../judgements/2023-06.json") },
+  { file: "catalog/judgements/2025-02.json", data: () => require("../judgements/2025-02.json") },
+  { file: "catalog/judgements/2026-06.json", data: () => require("../judgements/2026-06.json") },
 ];
 
 export function parseVersionJudgements(file: string, data: unknown): VersionJudgements {
-  const result = versionJudgementsSchema.safeParse(data);
+  const result = versionJudgementsSchema().safeParse(data);
   if (!result.success) {
     const problems = result.error.issues.map(
       (i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`,
@@ -126,7 +134,7 @@ let cache: VersionJudgements[] | undefined;
 
 /** The judgement files of every version built from a page, oldest first. */
 export function shippedVersionJudgements(): readonly VersionJudgements[] {
-  cache ??= SHIPPED.map(({ file, data }) => parseVersionJudgements(file, data));
+  cache ??= SHIPPED.map(({ file, data }) => parseVersionJudgements(file, data()));
   return cache;
 }
 

@@ -5,9 +5,11 @@ import type { Subnet } from "@azure/arm-network";
 import type { ClusterFacts } from "../drift/cluster-profile";
 import type { Finding } from "../drift/types";
 import { GuardError } from "../errors";
+import type { VirtualNetworkFacts } from "../topology";
 import { type ArmConnection, containerClient, networkClient } from "./clients";
 import { MANAGED_CLUSTER_TYPE, parseResourceId } from "./resource-id";
 import { isRestError } from "./sdk";
+import { virtualNetworkFacts } from "./topology";
 
 export function factsFromCluster(cluster: ManagedCluster): ClusterFacts {
   const addons: Record<string, boolean> = {};
@@ -21,6 +23,9 @@ export function factsFromCluster(cluster: ManagedCluster): ClusterFacts {
     ...(cluster.provisioningState ? { provisioningState: cluster.provisioningState } : {}),
     privateCluster: cluster.apiServerAccessProfile?.enablePrivateCluster === true,
     ...(cluster.networkProfile?.outboundType ? { outboundType: cluster.networkProfile.outboundType } : {}),
+    ...(cluster.apiServerAccessProfile?.subnetId
+      ? { apiServerSubnetId: cluster.apiServerAccessProfile.subnetId }
+      : {}),
     agentPools: (cluster.agentPoolProfiles ?? []).map((p) => ({
       name: p.name,
       ...(p.vmSize ? { vmSize: p.vmSize } : {}),
@@ -130,9 +135,14 @@ export function subnetsByNetworkList(
   prefetch(subnetIds: Iterable<string>): Promise<void>;
   /** The subnet as a list already read shows it; undefined otherwise (never a read of its own). */
   listed(subnetId: string): Promise<SubnetFacts | undefined>;
+  /**
+   * The virtual networks the lists read so far showed (DNS servers, peerings), by lower-cased ID:
+   * the same list entries the subnets came from, no read of their own.
+   */
+  networks(): Promise<Record<string, VirtualNetworkFacts>>;
 } {
   const subscriptions = new Set([...listed].map((s) => s.toLowerCase()));
-  const lists = new Map<string, Promise<Map<string, SubnetFacts> | undefined>>();
+  const lists = new Map<string, Promise<NetworkList | undefined>>();
   const single = subnetsByGet(connection);
   const listOf = (subscriptionId: string) => {
     const key = subscriptionId.toLowerCase();
@@ -151,7 +161,7 @@ export function subnetsByNetworkList(
     async subnet(subnetId) {
       const subscriptionId = listable(subnetId);
       if (subscriptionId !== undefined) {
-        const found = (await listOf(subscriptionId))?.get(subnetId.toLowerCase());
+        const found = (await listOf(subscriptionId))?.subnets.get(subnetId.toLowerCase());
         if (found !== undefined) return found;
       }
       return single.subnet(subnetId);
@@ -164,7 +174,13 @@ export function subnetsByNetworkList(
         return undefined;
       }
       if (subscriptionId === undefined || !lists.has(subscriptionId.toLowerCase())) return undefined;
-      return (await listOf(subscriptionId))?.get(subnetId.toLowerCase());
+      return (await listOf(subscriptionId))?.subnets.get(subnetId.toLowerCase());
+    },
+    async networks() {
+      const networks: Record<string, VirtualNetworkFacts> = {};
+      for (const list of await Promise.all(lists.values()))
+        for (const [id, network] of list?.networks ?? []) networks[id] = network;
+      return networks;
     },
     async prefetch(subnetIds) {
       const needed = new Set<string>();
@@ -182,14 +198,24 @@ export function subnetsByNetworkList(
   };
 }
 
-/** Subnets by lower-cased ID, from one paged list; undefined when the list is refused or unknown. */
+interface NetworkList {
+  subnets: Map<string, SubnetFacts>;
+  networks: Map<string, VirtualNetworkFacts>;
+}
+
+/**
+ * Subnets and their networks by lower-cased ID, from one paged list; undefined when the list is
+ * refused or unknown.
+ */
 async function listSubnets(
   connection: ArmConnection,
   subscriptionId: string,
-): Promise<Map<string, SubnetFacts> | undefined> {
+): Promise<NetworkList | undefined> {
   const subnets = new Map<string, SubnetFacts>();
+  const networks = new Map<string, VirtualNetworkFacts>();
   try {
     for await (const network of networkClient(connection, subscriptionId).virtualNetworks.listAll()) {
+      if (network.id) networks.set(network.id.toLowerCase(), virtualNetworkFacts(network));
       for (const subnet of network.subnets ?? []) {
         if (subnet.id) subnets.set(subnet.id.toLowerCase(), subnetFacts(subnet));
       }
@@ -198,7 +224,7 @@ async function listSubnets(
     if (isRestError(error) && (error.statusCode === 403 || error.statusCode === 404)) return undefined;
     throw error;
   }
-  return subnets;
+  return { subnets, networks };
 }
 
 /**

@@ -1,5 +1,6 @@
 // The Azure RBAC actions the app's identity needs, and nothing more (infra/ grants exactly these;
-// a test cross-checks the two). Reading clusters and subnets is covered by the built-in Reader role.
+// a test cross-checks the two). Reading clusters, subnets and where their egress goes (route tables,
+// firewalls, hubs) is covered by the built-in Reader role.
 export const FIREWALL_POLICY_ACTIONS = [
   "Microsoft.Network/firewallPolicies/read",
   "Microsoft.Network/firewallPolicies/ruleCollectionGroups/read",
@@ -12,4 +13,12 @@ export const READ_ACTIONS = [
   "Microsoft.Network/virtualNetworks/subnets/read",
   // The pass lists virtual networks per subscription (subnets embedded): one read instead of one per subnet.
   "Microsoft.Network/virtualNetworks/read",
+  // Where each cluster's egress goes (issue 13): route tables, Azure Firewalls, and Virtual WAN hubs
+  // with their connections and routing intent, listed per subscription (Reader on the clusters' and
+  // the policies' subscriptions, where hub networks usually are).
+  "Microsoft.Network/routeTables/read",
+  "Microsoft.Network/azureFirewalls/read",
+  "Microsoft.Network/virtualHubs/read",
+  "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections/read",
+  "Microsoft.Network/virtualHubs/routingIntent/read",
 ] as const;

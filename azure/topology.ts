@@ -127,49 +127,74 @@ async function collect<T>(
   return items;
 }
 
-async function readSubscription(connection: ArmConnection, subscriptionId: string, gaps: TopologyGap[]) {
-  const client = networkClient(connection, subscriptionId);
-  const [routeTables, firewalls, hubs] = await Promise.all([
-    collect(gaps, { subscriptionId, what: "routeTables" }, () => client.routeTables.listAll()),
-    collect(gaps, { subscriptionId, what: "azureFirewalls" }, () => client.azureFirewalls.listAll()),
-    collect(gaps, { subscriptionId, what: "virtualHubs" }, () => client.virtualHubs.list()),
+type Client = ReturnType<typeof networkClient>;
+
+/** A hub, followed to its connections and routing intent when it has an Azure Firewall. */
+async function followHub(
+  client: Client,
+  subscriptionId: string,
+  hub: VirtualHub,
+  gaps: TopologyGap[],
+): Promise<VirtualHubFacts> {
+  // A hub without an Azure Firewall cannot lead a spoke's traffic to one: not followed.
+  if (!hub.azureFirewall?.id || !hub.id) return virtualHubFacts(hub);
+  const id = parseResourceId(hub.id);
+  const name = hub.name ?? id.name;
+  const [connections, routingIntents] = await Promise.all([
+    collect(gaps, { subscriptionId, what: `hubVirtualNetworkConnections of ${name}` }, () =>
+      client.hubVirtualNetworkConnections.list(id.resourceGroup, id.name),
+    ),
+    collect(gaps, { subscriptionId, what: `routingIntent of ${name}` }, () =>
+      client.routingIntentOperations.list(id.resourceGroup, id.name),
+    ),
   ]);
-  const followed = await Promise.all(
-    hubs.map(async (hub) => {
-      // A hub without an Azure Firewall cannot lead a spoke's traffic to one: not followed.
-      if (!hub.azureFirewall?.id || !hub.id) return virtualHubFacts(hub);
-      const id = parseResourceId(hub.id);
-      const name = hub.name ?? id.name;
-      const [connections, routingIntents] = await Promise.all([
-        collect(gaps, { subscriptionId, what: `hubVirtualNetworkConnections of ${name}` }, () =>
-          client.hubVirtualNetworkConnections.list(id.resourceGroup, id.name),
-        ),
-        collect(gaps, { subscriptionId, what: `routingIntent of ${name}` }, () =>
-          client.routingIntentOperations.list(id.resourceGroup, id.name),
-        ),
-      ]);
-      return virtualHubFacts(hub, { connections, routingIntents });
-    }),
-  );
-  return {
-    routeTables: routeTables.map(routeTableFacts),
-    firewalls: firewalls.map(firewallFacts),
-    hubs: followed,
-  };
+  return virtualHubFacts(hub, { connections, routingIntents });
+}
+
+const listRouteTables = async (connection: ArmConnection, subscriptionId: string, gaps: TopologyGap[]) =>
+  (
+    await collect(gaps, { subscriptionId, what: "routeTables" }, () =>
+      networkClient(connection, subscriptionId).routeTables.listAll(),
+    )
+  ).map(routeTableFacts);
+
+const listFirewalls = async (connection: ArmConnection, subscriptionId: string, gaps: TopologyGap[]) =>
+  (
+    await collect(gaps, { subscriptionId, what: "azureFirewalls" }, () =>
+      networkClient(connection, subscriptionId).azureFirewalls.listAll(),
+    )
+  ).map(firewallFacts);
+
+async function listHubs(connection: ArmConnection, subscriptionId: string, gaps: TopologyGap[]) {
+  const client = networkClient(connection, subscriptionId);
+  const hubs = await collect(gaps, { subscriptionId, what: "virtualHubs" }, () => client.virtualHubs.list());
+  return Promise.all(hubs.map((hub) => followHub(client, subscriptionId, hub, gaps)));
+}
+
+/**
+ * What a pass lists, decided from what it has read so far (topology/needs.ts): route tables in these
+ * subscriptions; then hubs and firewalls (in every subscription read) when `hubs` / `firewalls` say
+ * they can change an answer. Without needs, everything is listed.
+ */
+export interface TopologyNeeds {
+  routeTableSubscriptions: Iterable<string>;
+  hubs(routeTables: NetworkTopology["routeTables"]): boolean;
+  firewalls(routeTables: NetworkTopology["routeTables"], hubs: NetworkTopology["virtualHubs"]): boolean;
 }
 
 /**
  * The route tables, Azure Firewalls and virtual hubs of these subscriptions (the hub subscriptions
  * too: hub networks and their firewalls are often in a subscription of their own). Read once per
- * pass: the subscriptions are read side by side, each list paged to its end.
+ * pass: the subscriptions are read side by side, each list paged to its end. With `needs`, a list
+ * that cannot change an answer is not read (route tables first, then hubs and firewalls).
  */
 export async function readNetworkTopology(
   connection: ArmConnection,
   subscriptions: Iterable<string>,
+  needs?: TopologyNeeds,
 ): Promise<NetworkTopology> {
   const wanted = [...new Set([...subscriptions].map((s) => s.trim().toLowerCase()))].filter((s) => s !== "");
   const gaps: TopologyGap[] = [];
-  const read = await Promise.all(wanted.map((s) => readSubscription(connection, s, gaps)));
   const topology: NetworkTopology = {
     subscriptions: wanted,
     routeTables: {},
@@ -177,10 +202,44 @@ export async function readNetworkTopology(
     virtualHubs: {},
     unread: [],
   };
-  for (const part of read) {
-    for (const table of part.routeTables) topology.routeTables[key(table.id)] = table;
-    for (const firewall of part.firewalls) topology.firewalls[key(firewall.id)] = firewall;
-    for (const hub of part.hubs) topology.virtualHubs[key(hub.id)] = hub;
+  const tableSubscriptions =
+    needs === undefined
+      ? wanted
+      : [...new Set([...needs.routeTableSubscriptions].map((s) => s.toLowerCase()))].filter((s) =>
+          wanted.includes(s),
+        );
+  const all = <T>(subs: string[], read: (s: string) => Promise<T[]>) =>
+    Promise.all(subs.map(read)).then((parts) => parts.flat());
+  const firewallsOf = () => all(wanted, (s) => listFirewalls(connection, s, gaps));
+  const hubsOf = () => all(wanted, (s) => listHubs(connection, s, gaps));
+  const keep = (
+    tables: RouteTableFacts[] = [],
+    firewalls: AzureFirewallFacts[] = [],
+    hubs: VirtualHubFacts[] = [],
+  ) => {
+    for (const table of tables) topology.routeTables[key(table.id)] = table;
+    for (const firewall of firewalls) topology.firewalls[key(firewall.id)] = firewall;
+    for (const hub of hubs) topology.virtualHubs[key(hub.id)] = hub;
+  };
+  if (needs === undefined) {
+    const [tables, firewalls, hubs] = await Promise.all([
+      all(wanted, (s) => listRouteTables(connection, s, gaps)),
+      firewallsOf(),
+      hubsOf(),
+    ]);
+    keep(tables, firewalls, hubs);
+  } else {
+    keep(await all(tableSubscriptions, (s) => listRouteTables(connection, s, gaps)));
+    const hubs = needs.hubs(topology.routeTables);
+    // Firewalls side by side with hubs when the route tables alone call for them.
+    const early = needs.firewalls(topology.routeTables, {});
+    const [firewalls, hubList] = await Promise.all([
+      early ? firewallsOf() : Promise.resolve(undefined),
+      hubs ? hubsOf() : Promise.resolve([]),
+    ]);
+    keep([], firewalls, hubList);
+    if (firewalls === undefined && needs.firewalls(topology.routeTables, topology.virtualHubs))
+      keep([], await firewallsOf());
   }
   // Gaps in a stable order, whatever order the parallel reads failed in.
   topology.unread = gaps.sort((a, b) =>

@@ -16,6 +16,8 @@ export interface ClusterFacts {
   provisioningState?: string;
   privateCluster: boolean;
   outboundType?: string;
+  /** `apiServerAccessProfile.subnetId`: the API server's own subnet (API server VNet integration). */
+  apiServerSubnetId?: string;
   agentPools: { name: string; vmSize?: string; osType?: string; vnetSubnetId?: string }[];
   /** Add-on name (lower-cased) → enabled. */
   addons: Record<string, boolean>;

@@ -1,6 +1,10 @@
-// Which clusters a firewall policy serves (issue "Drift engine", §1): clusters tagged with it, clusters
-// its managed group already holds (unless now tagged with another policy: then they are stale here),
-// and, when configured, untagged clusters if this policy is the default one.
+// Which clusters a firewall policy serves (DESIGN §1, issue 13). In this order:
+//   1. a cluster tagged with a policy is served by that policy (the tag is an override: when its
+//      routes lead elsewhere, the gathering reports it);
+//   2. an untagged cluster whose routes lead to a firewall policy is served by that policy, and by
+//      no other (when that policy is not in scope, by none: a finding says so);
+//   3. otherwise, as before routes were read: the managed group already holds it, or it is untagged
+//      and this is the default policy that includes untagged clusters.
 import { clusterKey } from "./naming";
 
 export interface ServedOptions {
@@ -16,11 +20,17 @@ export interface ClusterTagging {
   id: string;
   /** The policy the cluster's tag names (already validated), if any. */
   taggedPolicyId?: string;
+  /**
+   * The firewall policy every pool's default route leads to (topology's `routedPolicyId`), in scope
+   * or not; undefined when the routes lead to no single policy or could not be read.
+   */
+  routedPolicyId?: string;
 }
 
 export function servesCluster(cluster: ClusterTagging, options: ServedOptions): boolean {
   const policy = options.policyId.toLowerCase();
   if (cluster.taggedPolicyId !== undefined) return cluster.taggedPolicyId.toLowerCase() === policy;
+  if (cluster.routedPolicyId !== undefined) return cluster.routedPolicyId.toLowerCase() === policy;
   if (options.managedClusterIds.has(clusterKey(cluster.id))) return true;
   return options.includeUntaggedWhenDefault && options.defaultPolicyId?.toLowerCase() === policy;
 }

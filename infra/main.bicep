@@ -51,7 +51,7 @@ param firewallRoleScope string = 'resourceGroup'
 @description('Comma-separated subscription IDs whose clusters may use the policies, besides each policy\'s own subscription (AKS_EGRESS_SUBSCRIPTIONS). Each gets an Event Grid system topic, as does each policy\'s subscription.')
 param clusterSubscriptionIds string = ''
 
-@description('Comma-separated scopes where the app gets Reader to read clusters and their subnets: /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<name>. Empty: each policy\'s subscription and each of clusterSubscriptionIds.')
+@description('Comma-separated scopes where the app gets Reader to read clusters, their subnets and where their egress goes (route tables, Azure Firewalls, virtual hubs): /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<name>. Empty: each policy\'s subscription and each of clusterSubscriptionIds.')
 param clusterReaderScopes string = ''
 
 @allowed(['AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment'])
@@ -343,7 +343,9 @@ module workbook 'modules/workbook.bicep' = {
 
 // ---------------------------------------------------------------------------------------------------
 // Least privilege on the estate: a custom role with exactly the firewall policy actions the app uses
-// (azure/permissions.ts FIREWALL_POLICY_ACTIONS), and Reader where the clusters and subnets are.
+// (azure/permissions.ts FIREWALL_POLICY_ACTIONS), and Reader where the clusters and subnets are, and
+// on the policies' subscriptions, where hub networks, route tables and firewalls usually are
+// (azure/permissions.ts READ_ACTIONS: each a read, all within Reader's */read).
 // ---------------------------------------------------------------------------------------------------
 
 // Created in the (first) firewall policy's subscription, assignable on the policies' resource groups.

@@ -22,6 +22,9 @@ export interface GatherInput {
 }
 
 /** What the orchestrator needs of a plan to decide on it, bounded whatever the fleet size. */
+/** How many findings a plan summary names (it goes into history, so it stays small). */
+export const TOP_FINDINGS = 5;
+
 export interface PlanSummary {
   action: "none" | "put";
   /** The group to write (canonical sha256). */
@@ -33,6 +36,11 @@ export interface PlanSummary {
   risk: PlanRisk;
   changes: number;
   findings: number;
+  /**
+   * The first few errors and warnings, "warning EGRESS_BYPASSES_FIREWALL aks-weu-sandbox", so that a
+   * trace (and `npm start`) names them; the plan text has all of them. At most TOP_FINDINGS.
+   */
+  topFindings?: string[];
   /** The strictest mode among the clusters whose rules change (their tags override the global mode). */
   mode: Mode;
   /**

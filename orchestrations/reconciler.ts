@@ -461,6 +461,8 @@ function* runPass(p: PassContext): Generator<Task, PassRecord, unknown> {
     hash: plan.hash,
     changeHash: plan.changeHash,
     risk: plan.risk,
+    findings: plan.findings,
+    ...(plan.topFindings ? { topFindings: plan.topFindings } : {}),
     outcome: decision.outcome,
     mode: decision.mode,
     reasons: decision.reasons,

@@ -7,15 +7,18 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { type ArmConnection, armConnection, isLocalEndpoint } from "../../azure/clients";
 import { CLOUD_ENDPOINTS } from "../../azure/clouds";
-import { readCluster } from "../../azure/clusters";
+import { readCluster, type SubnetFacts, subnetsByNetworkList } from "../../azure/clusters";
 import { FIREWALL_POLICY_TYPE, MANAGED_CLUSTER_TYPE, parseResourceId } from "../../azure/resource-id";
+import { isRestError } from "../../azure/sdk";
 import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from "../../catalog";
-import { profileFromFacts } from "../../drift/cluster-profile";
+import { type ClusterFacts, profileFromFacts } from "../../drift/cluster-profile";
 import { migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
-import type { Plan } from "../../drift/types";
+import type { Finding, Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
+import { readEgress, tagDisagreement } from "../../orchestrations/activities/gather";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import { type ClusterEgress, formatClusterEgress } from "../../topology";
 import {
   type ArmTarget,
   CA_FILE_VARIABLE,
@@ -133,16 +136,28 @@ function needsAsking(options: CheckOptions, plan: Plan): boolean {
   return plan.migration !== undefined ? !options.approveMigration : !options.yes;
 }
 
-/** The policy to check: given, or the one the cluster's tag names. */
-async function resolvePolicy(
+/** What `--cluster` found: the cluster, where its routes lead, and the policy to check. */
+interface ClusterPath {
+  facts: ClusterFacts;
+  egress: ClusterEgress;
+  findings: Finding[];
+  policyId?: string;
+  /** Where the policy came from. */
+  from?: "tag" | "routes";
+}
+
+/**
+ * The cluster's egress path, as a pass follows it (issue 13): its pools' subnets (one network list per
+ * subscription they are in, or their own GET), then route tables, hubs and firewalls in bulk, over the
+ * cluster's subscription, the subnets' and route tables' subscriptions, those of the networks peered
+ * with the cluster's (hub networks), the tag's policy's and any --subscription. The policy to check is the tag's when there is one (the tag overrides), otherwise
+ * the one the routes lead to; with neither there is nothing to check.
+ */
+async function followCluster(
   connection: ArmConnection,
   options: CheckOptions,
   settings: PassSettings,
-): Promise<string> {
-  if (options.firewallPolicy !== undefined) {
-    parseResourceId(options.firewallPolicy, FIREWALL_POLICY_TYPE);
-    return options.firewallPolicy;
-  }
+): Promise<ClusterPath> {
   const clusterId = options.cluster ?? "";
   parseResourceId(clusterId, MANAGED_CLUSTER_TYPE);
   const facts = await readCluster(connection, clusterId);
@@ -152,13 +167,65 @@ async function resolvePolicy(
       `cluster ${clusterId} does not exist (or is not visible to this identity).`,
     );
   const { firewallPolicyId } = profileFromFacts(facts, [], { cloud: settings.cloud, defaultFeatures: [] });
-  if (firewallPolicyId === undefined) {
-    throw new GuardError(
-      "BAD_ARGUMENT",
-      `cluster ${facts.name} has no valid aks-egress-guard/firewall-policy tag; pass --firewall-policy ID as well.`,
-    );
+  const subscriptionOf = (id: string) => id.split("/")[2]?.toLowerCase() ?? "";
+  const subnetIds = facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : []));
+  const source = subnetsByNetworkList(connection, subnetIds.map(subscriptionOf));
+  await source.prefetch(subnetIds);
+  const subnets: Record<string, SubnetFacts> = {};
+  for (const id of subnetIds) {
+    try {
+      subnets[id.toLowerCase()] = await source.subnet(id);
+    } catch (error) {
+      // Not readable: the path stops at the subnet, and says so.
+      if (!(isRestError(error) && (error.statusCode === 403 || error.statusCode === 404))) throw error;
+    }
   }
-  return firewallPolicyId;
+  const networks = await source.networks();
+  const subscriptions = [
+    subscriptionOf(facts.id),
+    ...options.subscription,
+    ...subnetIds.map(subscriptionOf),
+    ...Object.values(subnets).flatMap((s) => (s.routeTableId ? [subscriptionOf(s.routeTableId)] : [])),
+    ...(firewallPolicyId ? [subscriptionOf(firewallPolicyId)] : []),
+    // A hub network peered with the cluster's: its firewall is often in a subscription of its own.
+    ...Object.values(networks).flatMap((n) => n.peeredNetworkIds.map(subscriptionOf)),
+  ];
+  // Tagged: the tag's policy is the one in scope. Untagged: whichever policy the routes lead to is
+  // the one to check, so every policy counts as in scope.
+  const first = await readEgress(connection, [facts], subnets, {
+    subscriptions,
+    policiesInScope: firewallPolicyId ? [firewallPolicyId] : [],
+    virtualNetworks: networks,
+  });
+  let egress = first.egress[0] as ClusterEgress;
+  if (firewallPolicyId === undefined && egress.routedPolicyId !== undefined) {
+    egress = {
+      ...egress,
+      routedPolicyInScope: true,
+      findings: egress.findings.filter((f) => f.code !== "FIREWALL_POLICY_NOT_IN_SCOPE"),
+    };
+  }
+  const disagreement = firewallPolicyId ? tagDisagreement(facts, firewallPolicyId, egress) : undefined;
+  const policyId = firewallPolicyId ?? egress.routedPolicyId;
+  return {
+    facts,
+    egress,
+    findings: [...(disagreement ? [disagreement] : []), ...egress.findings],
+    ...(policyId ? { policyId, from: firewallPolicyId ? ("tag" as const) : ("routes" as const) } : {}),
+  };
+}
+
+/** The path as `check --cluster` prints it, ahead of the plan. */
+export function formatClusterPath(path: ClusterPath): string {
+  const lines = ["Egress path:", ...formatClusterEgress(path.egress).map((l) => `  ${l}`)];
+  if (path.findings.length > 0)
+    lines.push("Route findings:", ...path.findings.map((f) => `  ${f.severity} ${f.code}: ${f.message}`));
+  lines.push(
+    path.policyId === undefined
+      ? "Policy: none (no aks-egress-guard/firewall-policy tag, and its routes lead to no single firewall policy)."
+      : `Policy: ${path.policyId} (${path.from === "tag" ? "from its aks-egress-guard/firewall-policy tag" : "from its routes"}).`,
+  );
+  return lines.join("\n");
 }
 
 function summary(plan: Plan, extra: Record<string, unknown> = {}) {
@@ -171,7 +238,7 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
     .description("compare a firewall policy with what its clusters need; show the plan; optionally apply it")
     .option(
       "--cluster <id>",
-      "an AKS cluster resource ID (its policy comes from its aks-egress-guard/firewall-policy tag)",
+      "an AKS cluster resource ID: prints the path its egress follows (subnet → route table → next hop → firewall → policy), then checks the policy its aks-egress-guard/firewall-policy tag names, or else the one its routes lead to",
     )
     .option("--firewall-policy <id>", "a firewall policy resource ID")
     .option("--apply", "apply the plan after showing it (asks unless --yes)", false)
@@ -260,14 +327,34 @@ async function runCheck(
     ...(options.includeUntagged && options.firewallPolicy ? { defaultPolicyId: options.firewallPolicy } : {}),
     defaultFeatures: parseFeatures(options.defaultFeatures),
   };
-  const policyId = await resolvePolicy(connection, options, settings);
+  let policyId = options.firewallPolicy;
+  let path: ClusterPath | undefined;
+  if (policyId !== undefined) {
+    parseResourceId(policyId, FIREWALL_POLICY_TYPE);
+  } else {
+    path = await followCluster(connection, options, settings);
+    if (options.format !== "json") context.io.out(`${formatClusterPath(path)}\n\n`);
+    if (path.policyId === undefined) {
+      if (options.format === "json")
+        context.io.out(`${JSON.stringify({ egress: path.egress, findings: path.findings }, null, 2)}\n`);
+      throw new GuardError(
+        "BAD_ARGUMENT",
+        `cluster ${path.facts.name} has no valid aks-egress-guard/firewall-policy tag and its routes lead to no single firewall policy; pass --firewall-policy ID as well.`,
+      );
+    }
+    policyId = path.policyId;
+    // The cluster's own subscription is read too, wherever the policy lives.
+    settings.subscriptions = [...settings.subscriptions, path.facts.id.split("/")[2] ?? ""];
+    settings.policiesInScope = [policyId];
+  }
+  const egressOf = path ? { egress: path.egress } : {};
   let { plan } = await checkPolicy(connection, policyId, settings);
   const show = (p: Plan) => (options.format === "json" ? undefined : context.io.out(`${formatPlan(p)}\n`));
   show(plan);
 
   if (plan.action === "none" || !options.apply) {
     if (options.format === "json")
-      context.io.out(`${JSON.stringify(summary(plan, { applied: false }), null, 2)}\n`);
+      context.io.out(`${JSON.stringify(summary(plan, { applied: false, ...egressOf }), null, 2)}\n`);
     context.exitCode = plan.action === "none" ? CHECK_EXIT.noDrift : CHECK_EXIT.drift;
     return;
   }
@@ -283,7 +370,7 @@ async function runCheck(
       const result = await applyPlan(connection, policyId, plan, settings);
       if (options.format === "json") {
         context.io.out(
-          `${JSON.stringify(summary(plan, { applied: true, writes: result.writes, converged: result.converged, after: result.after }), null, 2)}\n`,
+          `${JSON.stringify(summary(plan, { applied: true, writes: result.writes, converged: result.converged, after: result.after, ...egressOf }), null, 2)}\n`,
         );
       } else if (result.converged) {
         context.io.out(`Applied with ${result.writes} write. A fresh read shows no drift.\n`);

@@ -24,6 +24,21 @@ export const OPERATIONS = [
   "Microsoft.ContainerService/managedClusters/agentPools/delete",
   "Microsoft.Network/firewallPolicies/ruleCollectionGroups/write",
   "Microsoft.Network/firewallPolicies/ruleCollectionGroups/delete",
+  // Where egress goes (issue 13): node subnets and their networks (DNS servers), route tables and
+  // their routes, Azure Firewalls (IP, policy), and Virtual WAN hubs' routing intent and connections.
+  "Microsoft.Network/virtualNetworks/write",
+  "Microsoft.Network/virtualNetworks/subnets/write",
+  "Microsoft.Network/virtualNetworks/subnets/delete",
+  "Microsoft.Network/routeTables/write",
+  "Microsoft.Network/routeTables/delete",
+  "Microsoft.Network/routeTables/routes/write",
+  "Microsoft.Network/routeTables/routes/delete",
+  "Microsoft.Network/azureFirewalls/write",
+  "Microsoft.Network/azureFirewalls/delete",
+  "Microsoft.Network/virtualHubs/routingIntent/write",
+  "Microsoft.Network/virtualHubs/routingIntent/delete",
+  "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections/write",
+  "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections/delete",
 ] as const;
 
 const OPERATION_SET = new Set(OPERATIONS.map((o) => o.toLowerCase()));
@@ -181,7 +196,9 @@ async function narrowChecked(raw: unknown, settings: AppSettings): Promise<Narro
       : drop(`firewall policy of ${clip(resourceUri, MAX_RESOURCE_URI)} is not in scope`);
   }
   // A cluster or pool change may concern any policy in scope: the one its tag names, and the one
-  // whose group still holds it (a moved or deleted cluster leaves stale rules there). A pass with no
-  // drift only reads, so every policy in scope is woken.
+  // whose group still holds it (a moved or deleted cluster leaves stale rules there). A network change
+  // (route table, route, firewall, hub routing) may move a cluster from one policy to another: the
+  // policies it left and the one it reaches. Mapping an event to those would mean reading the network
+  // here; a pass with no drift only reads, so every policy in scope is woken.
   return { kind: "signal", policies: [...settings.firewallPolicies], reason };
 }

@@ -13,8 +13,8 @@ export interface ClusterShape {
   id: string;
   name: string;
   region: string;
-  /** The policy named by the cluster's aks-egress-guard/firewall-policy tag. */
-  policyId: string;
+  /** The policy named by the cluster's aks-egress-guard/firewall-policy tag (none: untagged). */
+  policyId?: string;
   environment: string;
   pools: PoolShape[];
   addons: string[];
@@ -26,7 +26,10 @@ export function clusterResource(c: ClusterShape) {
     name: c.name,
     type: "Microsoft.ContainerService/ManagedClusters",
     location: c.region,
-    tags: { "aks-egress-guard/firewall-policy": c.policyId, environment: c.environment },
+    tags: {
+      ...(c.policyId ? { "aks-egress-guard/firewall-policy": c.policyId } : {}),
+      environment: c.environment,
+    },
     identity: { type: "SystemAssigned" },
     sku: { name: "Base", tier: "Standard" },
     properties: {
@@ -59,12 +62,16 @@ export function clusterResource(c: ClusterShape) {
   };
 }
 
-export function subnetResource(id: string, cidr: string) {
+export function subnetResource(id: string, cidr: string, routeTableId?: string) {
   return {
     id,
     name: id.split("/").at(-1) ?? id,
     type: "Microsoft.Network/virtualNetworks/subnets",
-    properties: { provisioningState: "Succeeded", addressPrefix: cidr },
+    properties: {
+      provisioningState: "Succeeded",
+      addressPrefix: cidr,
+      ...(routeTableId ? { routeTable: { id: routeTableId } } : {}),
+    },
   };
 }
 

@@ -22,6 +22,10 @@ interface ClusterSpec {
   pools: { name: string; vmSize: string; osType: "Linux" | "Windows"; subnet: string; cidr: string }[];
   addons: string[];
   features: Feature[];
+  /** No aks-egress-guard/firewall-policy tag: found by its route, or not at all. */
+  untagged?: boolean;
+  /** Its subnets' route table (with a hub): to the firewall (default) or straight to the Internet. */
+  route?: "firewall" | "internet";
 }
 
 interface EstateSpec {
@@ -36,6 +40,11 @@ interface EstateSpec {
   drift?: (group: RuleCollectionGroup) => RuleCollectionGroup;
   /** Features the clusters gained after the managed group was last right (their rules are missing). */
   addedSince?: Feature[];
+  /**
+   * A hub network with an Azure Firewall whose policy is the estate's, and the spoke's route tables
+   * (issue 13): one to the firewall's private IP, one straight to the Internet.
+   */
+  hub?: { firewallIp: string; hubPrefix: string; spokePrefix: string };
 }
 
 const NETWORK_RG = "rg-network";
@@ -45,7 +54,15 @@ function ids(estate: EstateSpec) {
   const vnet = `/subscriptions/${estate.subscription}/resourceGroups/${NETWORK_RG}/providers/Microsoft.Network/virtualNetworks/vnet-spoke-${estate.region}`;
   const cluster = (c: ClusterSpec) =>
     `/subscriptions/${estate.subscription}/resourcegroups/${c.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${c.name}`;
-  return { policy, vnet, cluster };
+  const network = (type: string, name: string) =>
+    `/subscriptions/${estate.subscription}/resourceGroups/${NETWORK_RG}/providers/Microsoft.Network/${type}/${name}`;
+  const hub = {
+    vnet: network("virtualNetworks", `vnet-hub-${estate.region}`),
+    firewall: network("azureFirewalls", `fw-${estate.region}`),
+    toFirewall: network("routeTables", `rt-spoke-${estate.region}-to-firewall`),
+    toInternet: network("routeTables", `rt-spoke-${estate.region}-internet`),
+  };
+  return { policy, vnet, cluster, hub };
 }
 
 function profile(estate: EstateSpec, c: ClusterSpec): ClusterProfile {
@@ -67,7 +84,7 @@ function clusterOf(estate: EstateSpec, c: ClusterSpec) {
     id: cluster(c),
     name: c.name,
     region: c.region,
-    policyId: policy,
+    ...(c.untagged ? {} : { policyId: policy }),
     environment: "demo",
     addons: c.addons,
     pools: c.pools.map((p) => ({
@@ -127,7 +144,30 @@ const ESTATES: EstateSpec[] = [
         addons: [],
         features: [],
       },
+      // No tag: its subnet's route leads to the hub firewall, whose policy is this one (issue 13).
+      // Its rules were made when it was tagged; the route keeps it served.
+      {
+        name: "aks-weu-web",
+        resourceGroup: "rg-aks-weu",
+        region: "westeurope",
+        pools: [pool("system", "Standard_D4ds_v5", "snet-web", "10.10.16.0/22")],
+        addons: [],
+        features: [],
+        untagged: true,
+      },
+      // No tag, and its route sends internet traffic around the firewall: not served, reported.
+      {
+        name: "aks-weu-sandbox",
+        resourceGroup: "rg-aks-sandbox",
+        region: "westeurope",
+        pools: [pool("system", "Standard_D4ds_v5", "snet-sandbox", "10.10.20.0/22")],
+        addons: [],
+        features: [],
+        untagged: true,
+        route: "internet",
+      },
     ],
+    hub: { firewallIp: "10.0.1.4", hubPrefix: "10.0.0.0/16", spokePrefix: "10.10.0.0/16" },
     deleted: [
       {
         name: "aks-weu-legacy",
@@ -182,6 +222,7 @@ const ESTATES: EstateSpec[] = [
         features: ["azure-policy"],
       },
     ],
+    hub: { firewallIp: "10.0.1.4", hubPrefix: "10.0.0.0/16", spokePrefix: "10.20.0.0/16" },
     deleted: [],
   },
   {
@@ -202,6 +243,7 @@ const ESTATES: EstateSpec[] = [
         features: ["windows"],
       },
     ],
+    hub: { firewallIp: "10.0.1.4", hubPrefix: "10.0.0.0/16", spokePrefix: "10.30.0.0/16" },
     deleted: [],
     // The rules were made before the Windows pool existed.
     drift: (group) => group,
@@ -209,22 +251,97 @@ const ESTATES: EstateSpec[] = [
   },
 ];
 
+/** The hub network, its firewall, the spoke's peering to it and the spoke's two route tables. */
+function hubResources(estate: EstateSpec) {
+  const spec = estate.hub;
+  if (spec === undefined) return {};
+  const { policy, vnet, hub } = ids(estate);
+  const firewallSubnet = `${hub.vnet}/subnets/AzureFirewallSubnet`;
+  const table = (id: string, route: Record<string, string>) => ({
+    id,
+    name: id.split("/").at(-1),
+    type: "Microsoft.Network/routeTables",
+    location: estate.region,
+    properties: {
+      provisioningState: "Succeeded",
+      disableBgpRoutePropagation: true,
+      routes: [{ name: "default", properties: { addressPrefix: "0.0.0.0/0", ...route } }],
+    },
+  });
+  return {
+    virtualNetworks: [
+      {
+        id: hub.vnet,
+        location: estate.region,
+        properties: {
+          addressSpace: { addressPrefixes: [spec.hubPrefix] },
+          subnets: [{ name: "AzureFirewallSubnet", properties: { addressPrefix: "10.0.1.0/26" } }],
+        },
+      },
+      {
+        id: vnet,
+        location: estate.region,
+        properties: {
+          addressSpace: { addressPrefixes: [spec.spokePrefix] },
+          virtualNetworkPeerings: [
+            {
+              name: "peer-to-hub",
+              properties: {
+                peeringState: "Connected",
+                allowForwardedTraffic: true,
+                remoteVirtualNetwork: { id: hub.vnet },
+              },
+            },
+          ],
+        },
+      },
+    ],
+    routeTables: [
+      table(hub.toFirewall, { nextHopType: "VirtualAppliance", nextHopIpAddress: spec.firewallIp }),
+      table(hub.toInternet, { nextHopType: "Internet" }),
+    ],
+    azureFirewalls: [
+      {
+        id: hub.firewall,
+        name: hub.firewall.split("/").at(-1),
+        type: "Microsoft.Network/azureFirewalls",
+        location: estate.region,
+        properties: {
+          provisioningState: "Succeeded",
+          sku: { name: "AZFW_VNet", tier: "Standard" },
+          ipConfigurations: [
+            {
+              name: "ipconfig",
+              id: `${hub.firewall}/azureFirewallIpConfigurations/ipconfig`,
+              properties: { privateIPAddress: spec.firewallIp, subnet: { id: firewallSubnet } },
+            },
+          ],
+          firewallPolicy: { id: policy },
+        },
+      },
+    ],
+  };
+}
+
 function build(estate: EstateSpec) {
-  const { policy, vnet } = ids(estate);
-  const present = estate.clusters.map((c) => profile(estate, c));
+  const { policy, vnet, hub } = ids(estate);
   const added = estate.addedSince ?? [];
-  const past = [...present, ...estate.deleted.map((c) => profile(estate, c))].map((p) => ({
+  // A cluster whose route bypasses the firewall was never served: it has no rules.
+  const served = estate.clusters.filter((c) => c.route !== "internet").map((c) => profile(estate, c));
+  const past = [...served, ...estate.deleted.map((c) => profile(estate, c))].map((p) => ({
     ...p,
     features: p.features.filter((f) => !added.includes(f)),
   }));
   const groups = [platformBaseline];
   if (estate.drift) groups.push(estate.drift(desiredGroup(past, undefined, SETTINGS).group));
-  const pools = [...estate.clusters, ...estate.deleted].flatMap((c) => c.pools);
+  const tableOf = (c: ClusterSpec) =>
+    estate.hub === undefined ? undefined : c.route === "internet" ? hub.toInternet : hub.toFirewall;
   return {
     managedClusters: estate.clusters.map((c) => clusterOf(estate, c)),
-    subnets: pools
-      .filter((p) => estate.clusters.some((c) => c.pools.includes(p)))
-      .map((p) => subnetResource(`${vnet}/subnets/${p.subnet}`, p.cidr)),
+    subnets: estate.clusters.flatMap((c) =>
+      c.pools.map((p) => subnetResource(`${vnet}/subnets/${p.subnet}`, p.cidr, tableOf(c))),
+    ),
+    ...hubResources(estate),
     firewallPolicies: [
       {
         id: policy,

@@ -463,6 +463,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         say(
           `${where} planned: ${drift} -> ${event.props.outcome} (${(event.props.reasons as string[]).join("; ")})`,
         );
+        for (const finding of (event.props.topFindings as string[] | undefined) ?? [])
+          say(`${where}   finding: ${finding}`);
         break;
       }
       case "AksEgressGuard.ApprovalRequested":

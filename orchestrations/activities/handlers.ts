@@ -19,6 +19,7 @@ import {
   type RecordAdoptionInput,
   type RequestApprovalInput,
   type RequestApprovalOutput,
+  TOP_FINDINGS,
   type VerifyDecisionInput,
 } from "../activity-names";
 import { createApprovalToken, verifyDecisionProof } from "../approval-token";
@@ -57,10 +58,23 @@ export function passSettingsFrom(settings: AppSettings): PassSettings {
     catalogVersion: settings.catalogVersion,
     allowAnySource: settings.allowAnySource,
     subscriptions: settings.subscriptions,
+    policiesInScope: settings.firewallPolicies,
     includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
     ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
     defaultFeatures: settings.defaultFeatures,
   };
+}
+
+/** Errors and warnings first (the plan sorts findings by severity), named by code and cluster name. */
+function topFindingsOf(plan: Plan): { topFindings?: string[] } {
+  const top = plan.findings
+    .filter((f) => f.severity !== "info")
+    .slice(0, TOP_FINDINGS)
+    .map((f) => {
+      const where = f.clusterId?.split("/").pop() ?? f.location ?? "";
+      return `${f.severity} ${f.code}${where ? ` ${where.slice(0, 80)}` : ""}`;
+    });
+  return top.length > 0 ? { topFindings: top } : {};
 }
 
 /** What the orchestrator needs to decide on a plan; its output goes into history, so it is small. */
@@ -77,6 +91,7 @@ export function summarise(
     risk: plan.risk,
     changes: plan.changes.length,
     findings: plan.findings.length,
+    ...topFindingsOf(plan),
     mode: effectiveMode(plan, clusters, settings.mode),
     ...(plan.migration ? { migration: migrationReason(plan.migration) } : {}),
   };

@@ -1,7 +1,7 @@
 // Least privilege: the custom role's actions are exactly FIREWALL_POLICY_ACTIONS; every other role is a
 // narrow built-in one; nothing grants Owner, Contributor or the right to grant rights.
 import { describe, expect, it } from "vitest";
-import { FIREWALL_POLICY_ACTIONS } from "../../azure/permissions";
+import { FIREWALL_POLICY_ACTIONS, READ_ACTIONS } from "../../azure/permissions";
 import { bicepGuids, bicepStrings, block, read, stripBicepComments } from "./infra-files";
 
 /** Built-in roles the deployment may assign, and where. */
@@ -98,5 +98,25 @@ describe("every role assignment", () => {
     expect(main).toMatch(/roleDefinitionGuid: eventGridDataSenderRoleId/);
     const topic = stripBicepComments(read("infra", "modules", "notification-topic.bicep"));
     expect(topic).toMatch(/scope:\s*topic\b/);
+  });
+});
+
+describe("what the app reads", () => {
+  it("READ_ACTIONS are reads only (within Reader's */read), the topology's among them", () => {
+    expect(READ_ACTIONS.filter((a) => !/^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+\/read$/.test(a))).toEqual([]);
+    expect(READ_ACTIONS.filter((a) => /routeTables|azureFirewalls|virtualHubs/.test(a))).toEqual([
+      "Microsoft.Network/routeTables/read",
+      "Microsoft.Network/azureFirewalls/read",
+      "Microsoft.Network/virtualHubs/read",
+      "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections/read",
+      "Microsoft.Network/virtualHubs/routingIntent/read",
+    ]);
+  });
+
+  it("Reader covers the subscriptions a pass reads the network in: the clusters' and the policies'", () => {
+    const main = stripBicepComments(read("infra", "main.bicep"));
+    expect(main).toMatch(
+      /var defaultReaderScopes = union\(policySubscriptionScopes, map\(extraSubscriptions, id => '\/subscriptions\/\$\{id\}'\)\)/,
+    );
   });
 });

@@ -32,7 +32,7 @@ describe("npm start", () => {
     expect(code).toBe(0);
     const row = (cloud: string) => out.split("\n").find((l) => l.startsWith(`| ${cloud} `)) ?? "";
     expect(row("AzureCloud")).toMatch(
-      /fw-hub-westeurope\s+\|\s+2\s+\|\s+\+1 ~4 -2\s+\|\s+waiting for approval\s+\|\s+[0-9a-f-]{36}\s+\|/,
+      /fw-hub-westeurope\s+\|\s+3\s+\|\s+\+1 ~4 -2\s+\|\s+waiting for approval\s+\|\s+[0-9a-f-]{36}\s+\|/,
     );
     // The link, whole (a table would wrap or cut it), under the table.
     expect(out).toMatch(

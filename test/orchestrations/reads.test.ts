@@ -81,6 +81,9 @@ const ESTATE_READS = [
   "GET /providers/Microsoft.ContainerService/managedClusters",
   "GET /providers/Microsoft.Network/virtualNetworks",
   "GET /providers/Microsoft.Network/virtualNetworks",
+  // Where their egress goes (issue 13): the route tables of the one subscription the node subnets'
+  // route table is in. No firewalls or hubs: no route read leads to either.
+  "GET /providers/Microsoft.Network/routeTables",
 ];
 
 let app: AppUnderTest | undefined;
@@ -103,7 +106,7 @@ async function sweep(a: AppUnderTest): Promise<void> {
 }
 
 describe("ARM reads per pass", () => {
-  it(`${CLUSTERS} clusters in 2 subscriptions: a no-drift pass reads 6 times, a writing pass 9, however many clusters`, async () => {
+  it(`${CLUSTERS} clusters in 2 subscriptions: a no-drift pass reads 7 times, a writing pass 12, however many clusters`, async () => {
     emulator = await startArmEmulator({ seed: fleetSeed(), lroDelayMs: 20 });
     app = await startApp({ emulator, settings: { AKS_EGRESS_SUBSCRIPTIONS: SECOND_SUBSCRIPTION } });
 
@@ -143,6 +146,10 @@ describe("ARM reads per pass", () => {
     expect(reads(emulator)).toEqual(
       [
         ...ESTATE_READS,
+        // The new pool's subnet has no route table: a Virtual WAN hub could carry its egress, so the
+        // hubs of both subscriptions are listed (issue 13).
+        "GET /providers/Microsoft.Network/virtualHubs",
+        "GET /providers/Microsoft.Network/virtualHubs",
         `GET ${POLICY}`,
         `GET ${POLICY}/ruleCollectionGroups/aks-egress-guard`,
         `GET ${POLICY}/ruleCollectionGroups/aks-egress-guard`,

@@ -12,7 +12,6 @@ import {
   type RouteTableFacts,
   routeEvidence,
   type SubnetRouting,
-  type VirtualHubFacts,
 } from "../../topology";
 import {
   FIREWALL_IP,
@@ -20,6 +19,7 @@ import {
   HUB_SUB,
   IDS,
   LEGACY_FIREWALL_IP,
+  SEED_FACTS,
   SPOKE_SUB,
   UNKNOWN_APPLIANCE_IP,
 } from "./estate";
@@ -42,46 +42,7 @@ const defaultVia = (nextHopType: string, nextHopIpAddress?: string) => ({
   ...(nextHopIpAddress ? { nextHopIpAddress } : {}),
 });
 
-const firewall: AzureFirewallFacts = {
-  id: IDS.firewall,
-  name: "fw-hub-weu",
-  privateIpAddresses: [FIREWALL_IP],
-  firewallPolicyId: IDS.policy,
-  virtualNetworkId: IDS.hubVnet,
-};
-const legacyFirewall: AzureFirewallFacts = {
-  id: IDS.legacyFirewall,
-  name: "fw-legacy-weu",
-  privateIpAddresses: [LEGACY_FIREWALL_IP],
-  firewallPolicyId: IDS.legacyPolicy,
-  virtualNetworkId: IDS.hubVnet,
-};
-const hubFirewall: AzureFirewallFacts = {
-  id: IDS.hubFirewall,
-  name: "fw-vhub-weu",
-  privateIpAddresses: [],
-  hubPrivateIpAddress: HUB_FIREWALL_IP,
-  firewallPolicyId: IDS.vwanPolicy,
-  virtualHubId: IDS.hub,
-};
-const hub: VirtualHubFacts = {
-  id: IDS.hub,
-  name: "vhub-weu",
-  azureFirewallId: IDS.hubFirewall,
-  followed: true,
-  connections: [
-    {
-      id: IDS.hubConnection,
-      name: "conn-vwan-spoke",
-      remoteVirtualNetworkId: IDS.vwanSpokeVnet,
-      enableInternetSecurity: true,
-    },
-  ],
-  routingPolicies: [
-    { name: "InternetTraffic", destinations: ["Internet"], nextHop: IDS.hubFirewall },
-    { name: "PrivateTraffic", destinations: ["PrivateTraffic"], nextHop: IDS.hubFirewall },
-  ],
-};
+const { firewall, legacyFirewall, hubFirewall, hub } = SEED_FACTS;
 
 function topology(overrides: Partial<NetworkTopology> = {}): NetworkTopology {
   return {

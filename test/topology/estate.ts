@@ -1,3 +1,4 @@
+import type { AzureFirewallFacts, VirtualHubFacts } from "../../azure/topology";
 // A hub-and-spoke estate in ARM's wire format, for the emulator, the topology adapter and the egress
 // mapping: a hub VNet (another subscription) with an Azure Firewall, spoke route tables that lead to it,
 // bypass it or point elsewhere, a legacy firewall whose policy is not in scope, and a Virtual WAN
@@ -254,3 +255,52 @@ export function clusterResource(
     },
   };
 }
+
+/** What azure/topology.ts must read from topologySeed(): the facts the mapping tests start from. */
+export const SEED_FACTS: {
+  firewall: AzureFirewallFacts;
+  legacyFirewall: AzureFirewallFacts;
+  hubFirewall: AzureFirewallFacts;
+  hub: VirtualHubFacts;
+} = {
+  firewall: {
+    id: IDS.firewall,
+    name: "fw-hub-weu",
+    privateIpAddresses: [FIREWALL_IP],
+    firewallPolicyId: IDS.policy,
+    virtualNetworkId: IDS.hubVnet,
+  },
+  legacyFirewall: {
+    id: IDS.legacyFirewall,
+    name: "fw-legacy-weu",
+    privateIpAddresses: [LEGACY_FIREWALL_IP],
+    firewallPolicyId: IDS.legacyPolicy,
+    virtualNetworkId: IDS.hubVnet,
+  },
+  hubFirewall: {
+    id: IDS.hubFirewall,
+    name: "fw-vhub-weu",
+    privateIpAddresses: [],
+    hubPrivateIpAddress: HUB_FIREWALL_IP,
+    firewallPolicyId: IDS.vwanPolicy,
+    virtualHubId: IDS.hub,
+  },
+  hub: {
+    id: IDS.hub,
+    name: "vhub-weu",
+    azureFirewallId: IDS.hubFirewall,
+    followed: true,
+    connections: [
+      {
+        id: IDS.hubConnection,
+        name: "conn-vwan-spoke",
+        remoteVirtualNetworkId: IDS.vwanSpokeVnet,
+        enableInternetSecurity: true,
+      },
+    ],
+    routingPolicies: [
+      { name: "InternetTraffic", destinations: ["Internet"], nextHop: IDS.hubFirewall },
+      { name: "PrivateTraffic", destinations: ["PrivateTraffic"], nextHop: IDS.hubFirewall },
+    ],
+  },
+};

@@ -137,9 +137,10 @@ export function subnetsByNetworkList(
   listed(subnetId: string): Promise<SubnetFacts | undefined>;
   /**
    * The virtual networks the lists read so far showed (DNS servers, peerings), by lower-cased ID:
-   * the same list entries the subnets came from, no read of their own.
+   * the same list entries the subnets came from, no read of their own. With `subscriptions`, only
+   * those subscriptions' lists (a list that failed elsewhere then does not matter).
    */
-  networks(): Promise<Record<string, VirtualNetworkFacts>>;
+  networks(subscriptions?: Iterable<string>): Promise<Record<string, VirtualNetworkFacts>>;
 } {
   const subscriptions = new Set([...listed].map((s) => s.toLowerCase()));
   const lists = new Map<string, Promise<NetworkList | undefined>>();
@@ -176,9 +177,11 @@ export function subnetsByNetworkList(
       if (subscriptionId === undefined || !lists.has(subscriptionId.toLowerCase())) return undefined;
       return (await listOf(subscriptionId))?.subnets.get(subnetId.toLowerCase());
     },
-    async networks() {
+    async networks(only) {
+      const wanted = only === undefined ? undefined : new Set([...only].map((s) => s.toLowerCase()));
       const networks: Record<string, VirtualNetworkFacts> = {};
-      for (const list of await Promise.all(lists.values()))
+      const read = [...lists].filter(([s]) => wanted === undefined || wanted.has(s)).map(([, l]) => l);
+      for (const list of await Promise.all(read))
         for (const [id, network] of list?.networks ?? []) networks[id] = network;
       return networks;
     },

@@ -1,6 +1,14 @@
 // From what ARM says about a cluster to what the drift engine needs: features, mode, policy, findings.
 // Pure: the azure/ adapter reads the facts, this decides what they mean.
-import { type Cloud, type Feature, featureOrder, normaliseRegion, parseFeatures } from "../catalog";
+import {
+  type Cloud,
+  type Feature,
+  featureOrder,
+  normaliseRegion,
+  type ParameterValues,
+  parseFeatures,
+  parseParameters,
+} from "../catalog";
 import { isGuardError } from "../errors";
 import { type ClusterProfile, type Finding, MODES, type Mode } from "./types";
 
@@ -40,6 +48,47 @@ export interface ProfileSettings {
   cloud: Cloud;
   /** Features that cannot be detected (e.g. ubuntu-updates), from configuration. */
   defaultFeatures: readonly Feature[];
+}
+
+/** What the network says about a cluster (azure/clusters.ts reads it with the node subnets). */
+export interface ClusterNetwork {
+  /**
+   * The virtual networks the lists showed (`dhcpOptions.dnsServers` matters here), by lower-cased ID:
+   * a node subnet's network is its ID without `/subnets/…`. A network not among them is not known.
+   */
+  virtualNetworks: Readonly<Record<string, { dnsServers: readonly string[] }>>;
+}
+
+/** Azure-provided DNS (the platform's virtual IP): reached without a firewall rule. */
+export const AZURE_PROVIDED_DNS = "168.63.129.16";
+
+/**
+ * The custom DNS servers the cluster's nodes use: their node subnets' virtual networks'
+ * `dhcpOptions.dnsServers`, in order, without duplicates or Azure-provided DNS. Empty when every
+ * known network uses Azure-provided DNS (an empty list), or none is known. A value that is not an IP
+ * address is left out and named in `invalid`: a rule never carries a malformed address.
+ */
+export function dnsServersOf(
+  facts: Pick<ClusterFacts, "agentPools">,
+  network: ClusterNetwork,
+): { servers: string[]; invalid: string[] } {
+  const servers: string[] = [];
+  const invalid: string[] = [];
+  for (const pool of facts.agentPools) {
+    const networkId = pool.vnetSubnetId?.replace(/\/subnets\/[^/]+\/?$/i, "").toLowerCase();
+    for (const raw of (networkId && network.virtualNetworks[networkId]?.dnsServers) || []) {
+      const server = raw.trim();
+      if (server === AZURE_PROVIDED_DNS || servers.includes(server) || invalid.includes(server)) continue;
+      try {
+        parseParameters([`dnsServers=${server}`]);
+        servers.push(server);
+      } catch (error) {
+        if (!isGuardError(error)) throw error;
+        invalid.push(server);
+      }
+    }
+  }
+  return { servers, invalid };
 }
 
 export interface ProfileResult {
@@ -109,10 +158,16 @@ function applyFeatureTag(features: Feature[], value: string): Feature[] {
   return featureOrder(result);
 }
 
+/**
+ * `network`, when given, fills the parameters the network knows: `dnsServers` from the node subnets'
+ * virtual networks (see dnsServersOf). Azure-provided DNS needs no rule, so then none is filled and
+ * the catalog's custom-DNS entry stays unresolved, as before.
+ */
 export function profileFromFacts(
   facts: ClusterFacts,
   subnetCidrs: readonly string[],
   settings: ProfileSettings,
+  network?: ClusterNetwork,
 ): ProfileResult {
   const findings: Finding[] = [];
   const finding = (code: string, severity: Finding["severity"], message: string) =>
@@ -175,6 +230,18 @@ export function profileFromFacts(
       );
   }
 
+  const parameters: ParameterValues = {};
+  if (network !== undefined) {
+    const dns = dnsServersOf(facts, network);
+    if (dns.servers.length > 0) parameters.dnsServers = dns.servers;
+    if (dns.invalid.length > 0)
+      finding(
+        "BAD_DNS_SERVER",
+        "warning",
+        `${facts.name}: its virtual network names DNS server(s) ${dns.invalid.join(", ")}, which are not IP addresses; no rule is written for them.`,
+      );
+  }
+
   // An unknown region is passed through as written: the drift engine then keeps the cluster's
   // existing collections and reports UNKNOWN_REGION, instead of treating them as stale.
   let region = facts.location.toLowerCase();
@@ -190,7 +257,7 @@ export function profileFromFacts(
     cloud: settings.cloud,
     region,
     features: features.filter((f) => f !== "base"),
-    parameters: {},
+    parameters,
     privateCluster: facts.privateCluster,
     nodeSubnets: [...new Set(subnetCidrs)].sort(),
     ...(mode ? { mode } : {}),

@@ -27,10 +27,22 @@ export interface ClusterTagging {
   routedPolicyId?: string;
 }
 
-export function servesCluster(cluster: ClusterTagging, options: ServedOptions): boolean {
+/** How a policy came to serve a cluster: the rule of the order above that decided. */
+export type MappedBy = "tag" | "routes" | "managed group" | "untagged default";
+
+/** Why this policy serves the cluster, or undefined when it does not. */
+export function servedBy(cluster: ClusterTagging, options: ServedOptions): MappedBy | undefined {
   const policy = options.policyId.toLowerCase();
-  if (cluster.taggedPolicyId !== undefined) return cluster.taggedPolicyId.toLowerCase() === policy;
-  if (cluster.routedPolicyId !== undefined) return cluster.routedPolicyId.toLowerCase() === policy;
-  if (options.managedClusterIds.has(clusterKey(cluster.id))) return true;
-  return options.includeUntaggedWhenDefault && options.defaultPolicyId?.toLowerCase() === policy;
+  if (cluster.taggedPolicyId !== undefined)
+    return cluster.taggedPolicyId.toLowerCase() === policy ? "tag" : undefined;
+  if (cluster.routedPolicyId !== undefined)
+    return cluster.routedPolicyId.toLowerCase() === policy ? "routes" : undefined;
+  if (options.managedClusterIds.has(clusterKey(cluster.id))) return "managed group";
+  return options.includeUntaggedWhenDefault && options.defaultPolicyId?.toLowerCase() === policy
+    ? "untagged default"
+    : undefined;
+}
+
+export function servesCluster(cluster: ClusterTagging, options: ServedOptions): boolean {
+  return servedBy(cluster, options) !== undefined;
 }

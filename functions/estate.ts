@@ -4,7 +4,7 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
-import { connectionFor } from "../orchestrations/activities/handlers";
+import { connectionFor, passSettingsFrom } from "../orchestrations/activities/handlers";
 import { instanceIdFor } from "../orchestrations/instance-id";
 import type { ReconcilerStatus } from "../orchestrations/reconciler";
 import { type AppSettings, appSettings } from "../orchestrations/settings";
@@ -123,14 +123,8 @@ export async function estateView(client: DurableClient, settings: AppSettings): 
   const policies = settings.firewallPolicies;
   const clustersRead = (async () => {
     try {
-      return await readEstateClusters(connectionFor(settings), policies, {
-        cloud: settings.cloud,
-        groupName: settings.groupName,
-        subscriptions: settings.subscriptions,
-        ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
-        includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
-        defaultFeatures: settings.defaultFeatures,
-      });
+      // The settings a pass is given: the clusters are mapped to policies exactly as a pass maps them.
+      return await readEstateClusters(connectionFor(settings), policies, passSettingsFrom(settings));
     } catch (error) {
       // Not even a connection to ARM (e.g. its CA file): every policy says so.
       const unread: PolicyClusters = {

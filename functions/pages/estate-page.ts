@@ -121,6 +121,15 @@ function decision(d: DecisionTaken): SafeHtml {
   return html`${d.decision === "approve" ? "approved" : "rejected"} by <strong>${d.approver}</strong> at <time>${d.at}</time>${d.comment ? html`: “${d.comment}”` : html` <span class="muted">(no comment)</span>`}`;
 }
 
+/** How a cluster came to be this policy's, in words (a pass decides alike; drift/served.ts). */
+const MAPPED_BY_WORDS: Record<EstateCluster["mappedBy"], string> = {
+  tag: "its aks-egress-guard/firewall-policy tag names this policy",
+  routes: "untagged, and its node subnets' routes lead to this policy's firewall",
+  "managed group": "untagged, its routes name no policy, and this policy's managed group holds its rules",
+  "untagged default":
+    "untagged, its routes name no policy, and this is the default policy for untagged clusters",
+};
+
 function features(c: EstateCluster): SafeHtml {
   return c.features.length === 0 ? html`<span class="muted">none</span>` : html`${c.features.join(", ")}`;
 }
@@ -133,10 +142,10 @@ function clusters(p: EstatePolicy): SafeHtml {
   if (c.count === 0) return html`<p class="muted">No cluster is served by this policy now.</p>`;
   const shown = c.clusters.slice(0, CLUSTERS_SHOWN);
   const more = c.count - shown.length;
-  return html`<table><colgroup><col class="mid"><col class="code"><col><col><col class="kind"><col class="kind"></colgroup><thead><tr><th>Cluster</th><th>Resource group</th><th>Region</th><th>Features</th><th>Mode</th><th>Node subnets</th></tr></thead>
+  return html`<table><colgroup><col class="mid"><col class="code"><col><col><col class="kind"><col class="kind"><col class="kind"></colgroup><thead><tr><th>Cluster</th><th>Resource group</th><th>Region</th><th>Features</th><th>Mode</th><th>Node subnets</th><th>Mapped by</th></tr></thead>
 <tbody>${shown.map(
     (k) =>
-      html`<tr><td><span class="mono">${k.name}</span></td><td><span class="mono">${k.resourceGroup}</span></td><td>${k.region}</td><td>${features(k)}</td><td>${k.mode ?? html`<span class="muted">(app's)</span>`}</td><td>${k.nodeSubnets}</td></tr>`,
+      html`<tr><td><span class="mono">${k.name}</span></td><td><span class="mono">${k.resourceGroup}</span></td><td>${k.region}</td><td>${features(k)}</td><td>${k.mode ?? html`<span class="muted">(app's)</span>`}</td><td>${k.nodeSubnets}</td><td class="kind" title="${MAPPED_BY_WORDS[k.mappedBy]}">${k.mappedBy}</td></tr>`,
   )}</tbody></table>
 ${more > 0 ? html`<p>and ${more} more: ${c.count} clusters in all (the JSON twin lists every one).</p>` : html`<p class="muted">${c.count} cluster(s).</p>`}`;
 }

@@ -6,6 +6,7 @@ import {
   readCluster,
   readNodeSubnets,
   type SubnetFacts,
+  type SubnetSource,
   subnetsByNetworkList,
 } from "../../azure/clusters";
 import { readPolicySnapshot } from "../../azure/firewall";
@@ -14,7 +15,7 @@ import { readNetworkTopology } from "../../azure/topology";
 import type { Feature } from "../../catalog";
 import { type ClusterFacts, profileFromFacts, TAG_FIREWALL_POLICY } from "../../drift/cluster-profile";
 import { ownerOfCollection } from "../../drift/naming";
-import { servesCluster } from "../../drift/served";
+import { type MappedBy, servedBy } from "../../drift/served";
 import type { ClusterProfile, Finding, PolicySnapshot, RuleCollectionGroup } from "../../drift/types";
 import {
   type ClusterEgress,
@@ -173,11 +174,238 @@ export function clusterHeldBy(
   return cidrs.some((c) => sources.has(c.trim().toLowerCase()));
 }
 
+/** A cluster a policy serves, and how it came to (drift/served.ts's order). */
+export interface MappedCluster {
+  facts: ClusterFacts;
+  mappedBy: MappedBy;
+}
+
+/** Which clusters one policy serves, and what was read to decide it. */
+export interface ClusterMapping {
+  /** Every cluster in scope of the policy's pass, by lower-cased ID. */
+  candidates: Map<string, ClusterFacts>;
+  /** The clusters the policy serves, sorted by ID. */
+  served: MappedCluster[];
+  /** The policy each candidate's tag names (lower-cased cluster ID → policy ID, undefined when none). */
+  taggedPolicy: Map<string, string | undefined>;
+  /** Each candidate's node subnet CIDRs as the network lists show them (lower-cased). */
+  listedCidrs: Map<string, string[]>;
+  /** Where each candidate's egress goes, by lower-cased cluster ID. */
+  egressOf: Map<string, ClusterEgress>;
+  /** The node subnets, from the same lists (a subnet outside them is read with a GET of its own). */
+  subnets: SubnetSource;
+  /** The virtual networks those lists showed (DNS servers, peerings), by lower-cased ID. */
+  virtualNetworks: Record<string, VirtualNetworkFacts>;
+}
+
+export interface MappingReads {
+  /** A policy's managed group: a pass has it from the policy it read; the estate page reads it alone. */
+  group(policyId: string): Promise<RuleCollectionGroup | undefined>;
+  /** Wraps each shared read with what it reads (the estate page says which one failed); as is by default. */
+  read?: <T>(what: string, read: () => Promise<T>) => Promise<T>;
+}
+
+const subscriptionOf = (resourceId: string) => parseResourceId(resourceId).subscriptionId.toLowerCase();
+const subscriptionOrUndefined = (resourceId: string): string | undefined => {
+  try {
+    return subscriptionOf(resourceId);
+  } catch {
+    return undefined;
+  }
+};
+const poolSubnets = (facts: ClusterFacts) =>
+  facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : []));
+
+/** The subscriptions whose clusters a pass over `policyId` considers: its own and the configured ones. */
+export function clusterSubscriptionsOf(policyId: string, settings: GatherSettings): string[] {
+  return lower([subscriptionOf(policyId), ...settings.subscriptions]);
+}
+
 /**
- * Reads the estate once, in bulk: the policy and its groups (one GET, one list), the clusters (one
- * list per subscription) and their node subnets (one virtual-network list per subscription, see
- * subnetsByNetworkList). Only clusters the managed group holds but no list showed, and subnets
- * outside the lists, are read one by one. The reads do not grow with the number of clusters.
+ * Which clusters each of these policies serves: the one choice a pass (gatherPolicy) and the estate
+ * page make, from reads shared by every policy asked about, each done once, in bulk: one cluster list
+ * and one virtual-network list per subscription, each policy's managed group, and the network's
+ * route tables (then hubs and firewalls, when some route can lead to them; topology/needs.ts) for the
+ * subscriptions in scope and those of the policies in scope. Only clusters a group holds that no list
+ * showed are read one by one. A policy whose reads failed rejects alone; the others still answer.
+ *
+ * Per policy, as a pass over it alone decides: its candidates are the clusters of its own and the
+ * configured subscriptions (and those its group holds), a subnet counts as listed only when it is in
+ * one of those subscriptions, and the policies in scope are its own (policiesInScopeOf).
+ */
+export function mapClusters(
+  connection: ArmConnection,
+  policyIds: readonly string[],
+  settings: GatherSettings,
+  reads: MappingReads,
+): Map<string, Promise<ClusterMapping>> {
+  const read = reads.read ?? (<T>(_what: string, r: () => Promise<T>) => r());
+  // Nobody may await a read yet: each is kept, and its rejection reaches whoever awaits it.
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> => {
+    let promise = cache.get(key);
+    if (promise === undefined) {
+      promise = start();
+      promise.catch(() => undefined);
+      cache.set(key, promise);
+    }
+    return promise;
+  };
+  const listable = lower(policyIds.flatMap((p) => [subscriptionOrUndefined(p), ...settings.subscriptions]));
+  const subnets = subnetsByNetworkList(connection, listable);
+  const clusterLists = new Map<string, Promise<ClusterFacts[]>>();
+  const networkLists = new Map<string, Promise<void>>();
+  const singles = new Map<string, Promise<ClusterFacts | undefined>>();
+
+  interface Candidates {
+    own: string[];
+    managedIds: Set<string>;
+    candidates: Map<string, ClusterFacts>;
+    listedSubnets: Record<string, SubnetFacts>;
+    listedCidrs: Map<string, string[]>;
+  }
+
+  const candidatesOf = async (policyId: string): Promise<Candidates> => {
+    const own = clusterSubscriptionsOf(policyId, settings);
+    const group = await reads.group(policyId);
+    const managedIds = clusterIdsIn(group);
+    const candidates = new Map<string, ClusterFacts>();
+    // Side by side: ARM throttles per subscription, and each list pages on by itself.
+    const lists = await Promise.all(
+      own.map((s) =>
+        once(clusterLists, s, () =>
+          read(`the clusters of subscription ${s}`, () => listClusters(connection, s)),
+        ),
+      ),
+    );
+    for (const listed of lists) for (const facts of listed) candidates.set(facts.id.toLowerCase(), facts);
+    // Clusters the group holds but the lists did not show: another subscription, or deleted (then stale).
+    for (const id of managedIds) {
+      if (candidates.has(id)) continue;
+      const facts = await once(singles, id, () => read(`cluster ${id}`, () => readCluster(connection, id)));
+      if (facts !== undefined) candidates.set(id, facts);
+    }
+
+    // The node subnets of every candidate, as the network lists show them (no read of their own): a
+    // shared group names no cluster, so the clusters it holds are found by their subnets, and a stale
+    // source is traced to the cluster it belongs to, if it is still in scope.
+    const inOwn = (subnetId: string) => {
+      const s = subscriptionOrUndefined(subnetId);
+      return s !== undefined && own.includes(s) ? s : undefined;
+    };
+    const bySubscription = new Map<string, string>();
+    for (const facts of candidates.values())
+      for (const subnetId of poolSubnets(facts)) {
+        const s = inOwn(subnetId);
+        if (s !== undefined && !bySubscription.has(s)) bySubscription.set(s, subnetId);
+      }
+    await Promise.all(
+      [...bySubscription].map(([s, subnetId]) =>
+        once(networkLists, s, () =>
+          read(`the virtual networks of subscription ${s}`, () => subnets.prefetch([subnetId])),
+        ),
+      ),
+    );
+    const listedCidrs = new Map<string, string[]>();
+    const listedSubnets: Record<string, SubnetFacts> = {};
+    for (const [id, facts] of candidates) {
+      const cidrs: string[] = [];
+      for (const subnetId of poolSubnets(facts)) {
+        const found = inOwn(subnetId) === undefined ? undefined : await subnets.listed(subnetId);
+        if (found !== undefined) listedSubnets[subnetId.toLowerCase()] = found;
+        cidrs.push(...(found?.prefixes ?? []).map((c) => c.trim().toLowerCase()));
+      }
+      listedCidrs.set(id, cidrs);
+    }
+    const sources = sourcesIn(group);
+    for (const [id, cidrs] of listedCidrs) if (cidrs.some((c) => sources.has(c))) managedIds.add(id);
+    return { own, managedIds, candidates, listedSubnets, listedCidrs };
+  };
+
+  const candidates = new Map<string, Promise<Candidates>>();
+  for (const policyId of policyIds) once(candidates, policyId.toLowerCase(), () => candidatesOf(policyId));
+
+  // Where the candidates' egress can go (issue 13): one bulk read for every policy asked about, from
+  // what their candidates need.
+  const topology = (async () => {
+    const clusters = new Map<string, ClusterFacts>();
+    const listedSubnets: Record<string, SubnetFacts> = {};
+    const subscriptions: (string | undefined)[] = [];
+    for (const settled of await Promise.allSettled(candidates.values())) {
+      if (settled.status === "rejected") continue;
+      for (const [id, facts] of settled.value.candidates) clusters.set(id, facts);
+      Object.assign(listedSubnets, settled.value.listedSubnets);
+      subscriptions.push(...settled.value.own);
+    }
+    for (const policyId of policyIds)
+      for (const p of policiesInScopeOf(policyId, settings)) subscriptions.push(subscriptionOrUndefined(p));
+    const all = [...clusters.values()];
+    return read("the network's route tables, firewalls and hubs", () =>
+      readNetworkTopology(connection, lower(subscriptions), {
+        routeTableSubscriptions: routeTableSubscriptions(all, listedSubnets),
+        hubs: (routeTables) => needsVirtualHubs(all, listedSubnets, routeTables),
+        firewalls: (routeTables, hubs) => needsFirewalls(all, listedSubnets, routeTables, hubs),
+      }),
+    );
+  })();
+  topology.catch(() => undefined);
+
+  const mapping = async (policyId: string): Promise<ClusterMapping> => {
+    const c = await (candidates.get(policyId.toLowerCase()) as Promise<Candidates>);
+    const virtualNetworks = await subnets.networks(c.own);
+    const egress = deriveEgress({
+      clusters: [...c.candidates.values()],
+      subnets: c.listedSubnets,
+      topology: await topology,
+      policiesInScope: policiesInScopeOf(policyId, settings),
+      virtualNetworks,
+    });
+    const egressOf = new Map(egress.map((e) => [e.clusterId.toLowerCase(), e]));
+    const options = {
+      policyId,
+      managedClusterIds: c.managedIds,
+      includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
+      ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
+    };
+    const profileSettings = { cloud: settings.cloud, defaultFeatures: settings.defaultFeatures };
+    const taggedPolicy = new Map<string, string | undefined>();
+    const served: MappedCluster[] = [];
+    for (const facts of [...c.candidates.values()].sort((a, b) =>
+      a.id.toLowerCase().localeCompare(b.id.toLowerCase()),
+    )) {
+      const tagged = profileFromFacts(facts, [], profileSettings).firewallPolicyId;
+      taggedPolicy.set(facts.id.toLowerCase(), tagged);
+      const routed = egressOf.get(facts.id.toLowerCase())?.routedPolicyId;
+      const mappedBy = servedBy(
+        {
+          id: facts.id,
+          ...(tagged ? { taggedPolicyId: tagged } : {}),
+          ...(routed ? { routedPolicyId: routed } : {}),
+        },
+        options,
+      );
+      if (mappedBy !== undefined) served.push({ facts, mappedBy });
+    }
+    return {
+      candidates: c.candidates,
+      served,
+      taggedPolicy,
+      listedCidrs: c.listedCidrs,
+      egressOf,
+      subnets,
+      virtualNetworks,
+    };
+  };
+  const result = new Map<string, Promise<ClusterMapping>>();
+  for (const policyId of policyIds) once(result, policyId.toLowerCase(), () => mapping(policyId));
+  return result;
+}
+
+/**
+ * Reads the estate once, in bulk (see mapClusters): the policy and its groups (one GET, one list),
+ * the clusters (one list per subscription) and their node subnets (one virtual-network list per
+ * subscription, see subnetsByNetworkList), then the network's routes. Only clusters the managed group
+ * holds but no list showed, and subnets outside the lists, are read one by one. The reads do not grow
+ * with the number of clusters.
  */
 export async function gatherPolicy(
   connection: ArmConnection,
@@ -185,89 +413,12 @@ export async function gatherPolicy(
   settings: GatherSettings,
 ): Promise<GatheredPolicy> {
   const policy = await readPolicySnapshot(connection, policyId);
-  const managedIds = managedClusterIds(policy, settings.groupName);
-  const subscriptions = [
-    ...new Set(
-      [parseResourceId(policyId).subscriptionId, ...settings.subscriptions].map((s) => s.toLowerCase()),
-    ),
-  ];
+  const group = policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase());
+  const mapped = mapClusters(connection, [policyId], settings, { group: async () => group });
+  const { candidates, served, taggedPolicy, listedCidrs, egressOf, subnets, virtualNetworks } =
+    await (mapped.get(policyId.toLowerCase()) as Promise<ClusterMapping>);
+  const servedFacts = served.map((s) => s.facts);
 
-  const candidates = new Map<string, ClusterFacts>();
-  // Side by side: ARM throttles per subscription, and each list pages on by itself.
-  for (const listed of await Promise.all(subscriptions.map((s) => listClusters(connection, s)))) {
-    for (const facts of listed) candidates.set(facts.id.toLowerCase(), facts);
-  }
-  // Clusters the group holds but the scan did not see: another subscription, or deleted (then stale).
-  for (const id of managedIds) {
-    if (candidates.has(id)) continue;
-    const facts = await readCluster(connection, id);
-    if (facts !== undefined) candidates.set(id, facts);
-  }
-
-  // The node subnets of every cluster in scope, as the network lists show them (no read of their own):
-  // a shared group names no cluster, so the clusters it holds are found by their subnets, and a
-  // stale source is traced to the cluster it belongs to, if it is still in scope.
-  const subnets = subnetsByNetworkList(connection, subscriptions);
-  await subnets.prefetch(
-    [...candidates.values()].flatMap((facts) =>
-      facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : [])),
-    ),
-  );
-  const listedCidrs = new Map<string, string[]>();
-  const listedSubnets: Record<string, SubnetFacts> = {};
-  for (const [id, facts] of candidates) {
-    const cidrs: string[] = [];
-    for (const pool of facts.agentPools) {
-      if (pool.vnetSubnetId === undefined) continue;
-      const found = await subnets.listed(pool.vnetSubnetId);
-      if (found !== undefined) listedSubnets[pool.vnetSubnetId.toLowerCase()] = found;
-      cidrs.push(...(found?.prefixes ?? []).map((c) => c.trim().toLowerCase()));
-    }
-    listedCidrs.set(id, cidrs);
-  }
-
-  // Where each candidate's egress goes (issue 13): from the same network lists, and one bulk read of
-  // route tables (then hubs and firewalls, when a route can lead to them) for the subscriptions in
-  // scope and those of the policies in scope.
-  const inScope = policiesInScopeOf(policyId, settings);
-  const routing = await readEgress(connection, [...candidates.values()], listedSubnets, {
-    subscriptions: lower([...subscriptions, ...inScope.map((p) => parseResourceId(p).subscriptionId)]),
-    policiesInScope: inScope,
-    virtualNetworks: await subnets.networks(),
-  });
-  const egressOf = new Map(routing.egress.map((e) => [e.clusterId.toLowerCase(), e]));
-  const groupSources = sourcesIn(
-    policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase()),
-  );
-  for (const [id, cidrs] of listedCidrs) if (cidrs.some((c) => groupSources.has(c))) managedIds.add(id);
-
-  const served = {
-    policyId,
-    managedClusterIds: managedIds,
-    includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
-    ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
-  };
-  const taggedPolicy = new Map<string, string | undefined>();
-  const servedFacts = [...candidates.values()]
-    .sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()))
-    .filter((facts) => {
-      const first = profileFromFacts(facts, [], {
-        cloud: settings.cloud,
-        defaultFeatures: settings.defaultFeatures,
-      });
-      taggedPolicy.set(facts.id.toLowerCase(), first.firewallPolicyId);
-      const routed = egressOf.get(facts.id.toLowerCase())?.routedPolicyId;
-      const tagging = {
-        id: facts.id,
-        ...(first.firewallPolicyId ? { taggedPolicyId: first.firewallPolicyId } : {}),
-        ...(routed ? { routedPolicyId: routed } : {}),
-      };
-      return servesCluster(tagging, served);
-    });
-
-  await subnets.prefetch(
-    servedFacts.flatMap((facts) => facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : []))),
-  );
   const servedIds = new Set(servedFacts.map((f) => f.id.toLowerCase()));
   const sourceOwners: Record<string, string> = {};
   for (const [id, cidrs] of [...listedCidrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
@@ -277,10 +428,13 @@ export async function gatherPolicy(
   const egress: ClusterEgress[] = [];
   for (const facts of servedFacts) {
     const nodeSubnets = await readNodeSubnets(connection, facts, subnets);
-    const result = profileFromFacts(facts, nodeSubnets.cidrs, {
-      cloud: settings.cloud,
-      defaultFeatures: settings.defaultFeatures,
-    });
+    // Parameters the network knows (custom DNS servers from the node subnets' virtual networks).
+    const result = profileFromFacts(
+      facts,
+      nodeSubnets.cidrs,
+      { cloud: settings.cloud, defaultFeatures: settings.defaultFeatures },
+      { virtualNetworks },
+    );
     const routes = egressOf.get(facts.id.toLowerCase());
     const disagreement = result.firewallPolicyId
       ? tagDisagreement(facts, result.firewallPolicyId, routes)
@@ -309,7 +463,6 @@ export async function gatherPolicy(
       findings.push(...routes.findings);
     }
   }
-  const group = policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase());
   return {
     policy,
     clusters,

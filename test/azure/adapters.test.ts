@@ -138,7 +138,7 @@ describe("node subnets in bulk", () => {
     ]);
   });
 
-  it("a pass reads the estate in four requests: policy, its groups, the clusters, the networks", async () => {
+  it("a pass reads the estate in five requests: policy, its groups, the clusters, the networks, the route tables", async () => {
     emulator.clearRequests();
     const { gathered } = await checkPolicy(connection, POLICY_ID, settings);
     expect(gathered.clusters.map((c) => c.nodeSubnets)).toEqual([["10.10.0.0/22", "10.10.4.0/22"]]);
@@ -147,6 +147,8 @@ describe("node subnets in bulk", () => {
       "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/firewallPolicies/fw-policy/ruleCollectionGroups 200",
       "GET /providers/Microsoft.ContainerService/managedClusters 200",
       "GET /providers/Microsoft.Network/virtualNetworks 200",
+      // The node subnets have a route table: the routes say which firewall their egress passes.
+      "GET /providers/Microsoft.Network/routeTables 200",
     ]);
   });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { featureOrder } from "../../catalog";
-import { type ClusterFacts, detectFeatures, profileFromFacts } from "../../drift/cluster-profile";
+import {
+  type ClusterFacts,
+  detectFeatures,
+  dnsServersOf,
+  profileFromFacts,
+} from "../../drift/cluster-profile";
 import { servesCluster } from "../../drift/served";
 
 const POLICY = "/subscriptions/s1/resourceGroups/net/providers/Microsoft.Network/firewallPolicies/fw";
@@ -166,5 +171,38 @@ describe("which clusters a policy serves", () => {
     ["untagged, default, not opted in", { id }, { ...base, defaultPolicyId: POLICY }, false],
   ])("%s", (_, cluster, options, expected) => {
     expect(servesCluster(cluster, options)).toBe(expected);
+  });
+});
+
+describe("dnsServersOf: custom DNS servers from the node subnets' virtual networks", () => {
+  const vnet = (name: string) =>
+    `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/${name}`;
+  const pools = [
+    { name: "system", vnetSubnetId: `${vnet("VNet-A")}/subnets/snet-a` },
+    { name: "user", vnetSubnetId: `${vnet("vnet-b")}/subnets/snet-b` },
+    { name: "elsewhere", vnetSubnetId: `${vnet("vnet-unlisted")}/subnets/snet-c` },
+    { name: "managed" },
+  ];
+  const virtualNetworks = {
+    [vnet("vnet-a").toLowerCase()]: { dnsServers: ["10.0.0.4", "168.63.129.16", "not-an-ip"] },
+    [vnet("vnet-b").toLowerCase()]: { dnsServers: ["10.0.0.4", "10.1.0.4"] },
+  };
+
+  it("every pool's network, in order, without duplicates or Azure-provided DNS; a non-address is named", () => {
+    expect(dnsServersOf({ agentPools: pools }, { virtualNetworks })).toEqual({
+      servers: ["10.0.0.4", "10.1.0.4"],
+      invalid: ["not-an-ip"],
+    });
+  });
+
+  it("fills the dnsServers parameter only when the network names custom servers", () => {
+    const base = { cloud: "AzureCloud" as const, defaultFeatures: [] };
+    const withPools = { ...facts(), agentPools: pools };
+    const filled = profileFromFacts(withPools, [], base, { virtualNetworks });
+    expect(filled.profile.parameters).toEqual({ dnsServers: ["10.0.0.4", "10.1.0.4"] });
+    expect(filled.findings.map((f) => f.code)).toContain("BAD_DNS_SERVER");
+    const azure = { [vnet("vnet-a").toLowerCase()]: { dnsServers: ["168.63.129.16"] } };
+    expect(profileFromFacts(withPools, [], base, { virtualNetworks: azure }).profile.parameters).toEqual({});
+    expect(profileFromFacts(withPools, [], base).profile.parameters).toEqual({});
   });
 });

@@ -19,6 +19,7 @@ const cluster = (i: number, name = `aks-${String(i).padStart(3, "0")}`): EstateC
   features: ["gpu"],
   nodeSubnets: 1,
   nodeSubnetPrefixes: ["10.0.0.0/24"],
+  mappedBy: "tag",
 });
 
 const policy = (over: Partial<EstatePolicy> = {}): EstatePolicy => ({
@@ -139,5 +140,28 @@ describe("the estate page", () => {
     );
     expect(text).toContain("no drift");
     expect(text).toContain("<strong>could not be read</strong>: storage is down");
+  });
+});
+
+describe("the estate page's clusters", () => {
+  it("says how each cluster was mapped to the policy, as a pass maps it", () => {
+    const text = page(
+      policy({
+        clusters: {
+          read: true,
+          count: 4,
+          clusters: [
+            { ...cluster(0), mappedBy: "tag" },
+            { ...cluster(1), mappedBy: "routes" },
+            { ...cluster(2), mappedBy: "managed group" },
+            { ...cluster(3), mappedBy: "untagged default" },
+          ],
+        },
+      }),
+    );
+    expect(text).toContain("<th>Mapped by</th>");
+    const cells = [...text.matchAll(/<td class="kind" title="([^"]*)">([^<]*)<\/td><\/tr>/g)];
+    expect(cells.map((m) => m[2])).toEqual(["tag", "routes", "managed group", "untagged default"]);
+    expect(cells[1]?.[1]).toContain("routes lead to this policy");
   });
 });

@@ -140,6 +140,7 @@ describe("GET /api/estate", () => {
       mode: "approve",
       nodeSubnets: 2,
       features: expect.arrayContaining(["gpu"]),
+      mappedBy: "tag",
     });
     expect(other).toMatchObject({
       runtimeStatus: "NotStarted",
@@ -151,7 +152,9 @@ describe("GET /api/estate", () => {
     for (const token of tokens) expect(text).not.toContain(token);
     expect(text).not.toMatch(/token=|\/api\/approvals/);
 
-    // Read in bulk: a GET of each managed group, one cluster list and one network list per subscription.
+    // Read in bulk, as a pass reads them, however many clusters: a GET of each managed group, one
+    // cluster list, one network list and one route-table list per subscription (the node subnets have
+    // route tables there; hubs and firewalls only when a route could lead to one, and none does here).
     const reads = app.emulator
       .requests()
       .slice(before)
@@ -160,6 +163,7 @@ describe("GET /api/estate", () => {
     expect(reads).toEqual(
       [
         "GET /providers/Microsoft.ContainerService/managedClusters",
+        "GET /providers/Microsoft.Network/routeTables",
         "GET /providers/Microsoft.Network/virtualNetworks",
         "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/firewallPolicies/fw-policy/ruleCollectionGroups/aks-egress-guard",
         "GET /resourceGroups/rg-network-weu/providers/Microsoft.Network/firewallPolicies/fw-policy-2/ruleCollectionGroups/aks-egress-guard",

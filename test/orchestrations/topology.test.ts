@@ -2,6 +2,7 @@
 // reaches the plan: the pass's own gathering and planning (checkPolicy), the real SDK, the emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CATALOG_VERSION } from "../../catalog";
+import { readEstateClusters } from "../../functions/http/estate-clusters";
 import type { ArmEmulator, ArmResource, EmulatorSeed } from "../../local/arm-emulator";
 import { startArmEmulator } from "../../local/arm-emulator";
 import { checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
@@ -269,5 +270,37 @@ describe("which policy serves a cluster, once routes are read", () => {
     expect(outbound?.message).toContain(
       "routes: pool system: subnet snet-no-table (10.20.9.0/24) → no route table",
     );
+  });
+});
+
+describe("the estate page maps clusters exactly as the passes do", () => {
+  const cases: [string, Partial<PassSettings>][] = [
+    ["no default policy", {}],
+    [
+      "the default policy takes untagged clusters",
+      { defaultPolicyId: IDS.policy, includeUntaggedWhenDefault: true },
+    ],
+  ];
+  it.each(cases)("%s: every policy's clusters, each with how it was mapped", async (_, extra) => {
+    const policies = [IDS.policy, IDS.vwanPolicy];
+    const before = emulator.requests().length;
+    const estate = await readEstateClusters(emulatorConnection(emulator), policies, settings(extra));
+    const reads = emulator.requests().length - before;
+    for (const policyId of policies) {
+      const shown = estate.get(policyId.toLowerCase());
+      if (!shown?.read) throw new Error(`not read: ${JSON.stringify(shown)}`);
+      expect(shown.clusters.map((c) => c.name).sort()).toEqual((await pass(policyId, extra)).served);
+    }
+    const mapped = (policyId: string) => {
+      const shown = estate.get(policyId.toLowerCase());
+      return Object.fromEntries((shown?.read ? shown.clusters : []).map((c) => [c.name, c.mappedBy]));
+    };
+    expect(mapped(IDS.policy)).toMatchObject({ "aks-routed": "routes" });
+    expect(mapped(IDS.vwanPolicy)).toEqual({ "aks-tagged": "tag", "aks-vwan": "routes" });
+    if (extra.includeUntaggedWhenDefault) expect(mapped(IDS.policy)["aks-bypass"]).toBe("untagged default");
+    // Both policies from one read of each list: no more than one pass over one policy reads.
+    const passBefore = emulator.requests().length;
+    await pass(IDS.policy, extra);
+    expect(reads).toBeLessThanOrEqual(emulator.requests().length - passBefore);
   });
 });

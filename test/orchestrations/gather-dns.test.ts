@@ -1,0 +1,90 @@
+// Custom DNS servers from the network: a pass reads the node subnets' virtual networks in the same
+// list as the subnets, and a cluster whose network names DNS servers (dhcpOptions.dnsServers) gains
+// UDP 53 to them; Azure-provided DNS needs no rule. The pass's own gathering and planning, the real
+// SDK, the ARM emulator, the demo estate.
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_CATALOG_VERSION } from "../../catalog";
+import { type ArmEmulator, type EmulatorSeed, startArmEmulator } from "../../local/arm-emulator";
+import { checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import { ROOT } from "../helpers/paths";
+import { emulatorConnection } from "../local/arm-emulator-helpers";
+
+const SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1";
+const POLICY = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-network/providers/Microsoft.Network/firewallPolicies/fw-hub-westeurope`;
+const SPOKE = "vnet-spoke-westeurope";
+
+const settings: PassSettings = {
+  cloud: "AzureCloud",
+  groupName: "aks-egress-guard",
+  groupPriority: 300,
+  catalogVersion: DEFAULT_CATALOG_VERSION,
+  allowAnySource: false,
+  subscriptions: [SUBSCRIPTION],
+  policiesInScope: [POLICY],
+  includeUntaggedWhenDefault: false,
+  defaultFeatures: [],
+};
+
+/** The demo estate with the spoke network's DNS servers set (undefined: none set). */
+function seed(dnsServers: string[] | undefined): EmulatorSeed {
+  const estate = JSON.parse(
+    fs.readFileSync(path.join(ROOT, "local", "demo", "estates", "azurecloud.json"), "utf8"),
+  ) as EmulatorSeed & { virtualNetworks: { id: string; properties: Record<string, unknown> }[] };
+  const spoke = estate.virtualNetworks.find((n) => n.id.endsWith(`/${SPOKE}`));
+  if (spoke === undefined) throw new Error("demo estate changed");
+  if (dnsServers !== undefined) spoke.properties.dhcpOptions = { dnsServers };
+  return estate;
+}
+
+let emulator: ArmEmulator | undefined;
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+interface NetworkRule {
+  ruleType?: string;
+  ipProtocols?: string[];
+  destinationPorts?: string[];
+  destinationAddresses?: string[];
+  sourceAddresses?: string[];
+}
+
+async function plan(dnsServers: string[] | undefined) {
+  emulator = await startArmEmulator({ seed: seed(dnsServers) });
+  const { gathered, plan } = await checkPolicy(emulatorConnection(emulator), POLICY, settings);
+  const rules = (plan.body?.ruleCollections ?? []).flatMap((c) => (c.rules ?? []) as NetworkRule[]);
+  const dnsRules = rules.filter(
+    (r) => r.ruleType === "NetworkRule" && (r.destinationPorts ?? []).includes("53"),
+  );
+  return { gathered, plan, dnsRules };
+}
+
+describe("custom DNS servers from the node subnets' virtual network", () => {
+  it("dhcpOptions.dnsServers: every cluster in that network gains UDP 53 to those servers", async () => {
+    const { gathered, dnsRules } = await plan(["10.0.5.4", "10.0.5.5", "168.63.129.16"]);
+    const web = gathered.clusters.find((c) => c.name === "aks-weu-web");
+    expect(web?.parameters.dnsServers).toEqual(["10.0.5.4", "10.0.5.5"]);
+    expect(dnsRules).not.toHaveLength(0);
+    for (const rule of dnsRules) {
+      expect(rule.ipProtocols).toEqual(["UDP"]);
+      expect([...(rule.destinationAddresses ?? [])].sort()).toEqual(["10.0.5.4", "10.0.5.5"]);
+    }
+    const sources = dnsRules.flatMap((r) => r.sourceAddresses ?? []);
+    for (const cidr of web?.nodeSubnets ?? []) expect(sources).toContain(cidr);
+  });
+
+  it("Azure-provided DNS (no list, or only 168.63.129.16): no parameter, no rule", async () => {
+    for (const dns of [undefined, [], ["168.63.129.16"]]) {
+      const { gathered, dnsRules } = await plan(dns);
+      expect(gathered.clusters.map((c) => c.parameters.dnsServers)).toEqual(
+        gathered.clusters.map(() => undefined),
+      );
+      expect(dnsRules).toEqual([]);
+      await emulator?.close();
+      emulator = undefined;
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // `npm run bench -- capacity --clusters N [--runs R] [--json]`: what the managed group of a fleet of
 // N clusters takes (workers/capacity.ts) against Azure's limits, and what planning it costs. With
 // --json, one line: {clusters, regions, featureSets, groups: [{name, bytes, ruleCollections, rules}],
-// networkPairs, planMs, serialiseMs, peakRssMb}.
+// networkPairs, planMs, firstPlanMs, serialiseMs, planToSerialise, peakRssMb}.
 import { GROUP_RULES_LIMIT_BYTES, NETWORK_PAIRS_LIMIT, POLICY_COLLECTIONS_LIMIT } from "../drift/limits";
 import { type BenchTable, fmt, terminalTable } from "./lib/report";
 import { runWorker } from "./lib/worker";
@@ -12,7 +12,6 @@ export const CAPACITY_USAGE = "npm run bench -- capacity --clusters N [--runs R 
 export async function capacity(clusters: number, runs = 3): Promise<CapacityResult> {
   return runWorker<CapacityResult>("capacity", { clusters, runs } satisfies CapacityArgs, {
     timeoutMs: 120_000,
-    nodeArgs: ["--expose-gc"],
   });
 }
 
@@ -54,13 +53,10 @@ export async function capacityCommand(argv: readonly string[]): Promise<void> {
       ["rule collections", String(group?.ruleCollections ?? "-"), `${POLICY_COLLECTIONS_LIMIT} per policy`],
       ["rules", String(group?.rules ?? "-"), ""],
       ["network source/destination pairs", String(result.networkPairs), String(NETWORK_PAIRS_LIMIT)],
-      ["plan (ms, median)", fmt.ms(result.planMs), ""],
-      ["serialise the PUT body (ms)", String(result.serialiseMs), ""],
-      [
-        "plan / serialise",
-        result.serialiseMs > 0 ? (result.planMs / result.serialiseMs).toFixed(1) : "-",
-        "target ≤ 5",
-      ],
+      ["plan (ms, median of warm plans)", fmt.ms(result.planMs), ""],
+      ["first plan of the fleet (ms, cold)", fmt.ms(result.firstPlanMs), ""],
+      ["serialise the PUT body (ms, median once warm)", String(result.serialiseMs), ""],
+      ["plan / serialise", result.serialiseMs > 0 ? result.planToSerialise.toFixed(1) : "-", "target ≤ 5"],
       ["peak RSS (MB)", String(result.peakRssMb), "target < 256"],
     ],
   };

@@ -28,3 +28,13 @@ function sortKeys(value: unknown): unknown {
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
+
+/**
+ * sha256Hex of the pieces' concatenation, without making it. Exact while no piece ends inside a
+ * surrogate pair (pieces of JSON text end between tokens).
+ */
+export function sha256HexOfPieces(pieces: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const piece of pieces) hash.update(piece, "utf8");
+  return hash.digest("hex");
+}

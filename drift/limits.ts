@@ -7,12 +7,46 @@ import type { NetworkRuleBody, RuleCollectionGroup } from "./types";
 /** Rules of one rule collection group, serialised (azure-notes §2; older policies allow only 1 MB). */
 export const GROUP_RULES_LIMIT_BYTES = 2 * 1024 * 1024;
 
-export function rulesSize(group: RuleCollectionGroup): number {
-  return new TextEncoder().encode(JSON.stringify(group.ruleCollections)).length;
+/**
+ * The UTF-8 bytes of JSON.stringify(group.ruleCollections). The shared layout repeats a few long
+ * source lists over many rules: each such list is serialised once (or its JSON taken from `texts`,
+ * by the list itself, where the caller has it), its bytes counted wherever it appears, and the rest
+ * serialised with a stand-in ("null") in its place.
+ */
+export function rulesSize(
+  group: RuleCollectionGroup,
+  texts?: ReadonlyMap<readonly unknown[], string>,
+): number {
+  const measured = new Map<readonly unknown[], number>();
+  let listBytes = 0;
+  const rest = JSON.stringify(group.ruleCollections, (_key, value: unknown) => {
+    if (!Array.isArray(value)) return value;
+    let bytes = measured.get(value);
+    if (bytes === undefined) {
+      if (!isSourceList(value)) return value;
+      bytes = Buffer.byteLength(texts?.get(value) ?? JSON.stringify(value), "utf8");
+      measured.set(value, bytes);
+    }
+    listBytes += bytes - STAND_IN_BYTES;
+    return null;
+  });
+  return new TextEncoder().encode(rest).length + listBytes;
 }
 
-export function checkLimits(group: RuleCollectionGroup): void {
-  const size = rulesSize(group);
+const STAND_IN_BYTES = "null".length;
+const LONG_LIST = 16;
+
+/** A long list of strings, serialised the same wherever it is (no toJSON to see where). */
+function isSourceList(value: readonly unknown[]): value is string[] {
+  return value.length >= LONG_LIST && !("toJSON" in value) && value.every((v) => typeof v === "string");
+}
+
+/** `texts`: JSON of the group's lists, by list, as rulesSize may reuse them. */
+export function checkLimits(
+  group: RuleCollectionGroup,
+  texts?: ReadonlyMap<readonly unknown[], string>,
+): void {
+  const size = rulesSize(group, texts);
   if (size > GROUP_RULES_LIMIT_BYTES) {
     const mb = (size / (1024 * 1024)).toFixed(2);
     throw new GuardError(
@@ -81,7 +115,8 @@ export function checkCollectionCount(
  * (an IP Group would count as one address; the app writes none).
  */
 export function networkPairs(group: RuleCollectionGroup): number {
-  const byDestination = new Map<string, Set<string>>();
+  // Each destination's source lists; the shared layout gives many destinations one list object.
+  const byDestination = new Map<string, Set<readonly string[]>>();
   for (const collection of group.ruleCollections)
     for (const rule of collection.rules ?? []) {
       if (rule.ruleType !== "NetworkRule") continue;
@@ -91,19 +126,49 @@ export function networkPairs(group: RuleCollectionGroup): number {
         ...(r.destinationFqdns ?? []),
         ...(r.destinationIpGroups ?? []),
       ].map((d) => d.toLowerCase());
-      const sources = [...(r.sourceAddresses ?? []), ...(r.sourceIpGroups ?? [])].map((s) => s.toLowerCase());
+      const sources =
+        r.sourceIpGroups === undefined || r.sourceIpGroups.length === 0
+          ? (r.sourceAddresses ?? [])
+          : [...(r.sourceAddresses ?? []), ...r.sourceIpGroups];
       for (const d of destinations) {
-        let seen = byDestination.get(d);
-        if (seen === undefined) {
-          seen = new Set();
-          byDestination.set(d, seen);
+        let lists = byDestination.get(d);
+        if (lists === undefined) {
+          lists = new Set();
+          byDestination.set(d, lists);
         }
-        for (const s of sources) seen.add(s);
+        lists.add(sources);
       }
     }
+  // Unique lower-cased sources per list, counted once per list.
+  const counted = new Map<readonly string[], number>();
   let pairs = 0;
-  for (const sources of byDestination.values()) pairs += sources.size;
+  for (const lists of byDestination.values()) {
+    const [only] = lists;
+    if (lists.size === 1 && only !== undefined) {
+      let count = counted.get(only);
+      if (count === undefined) {
+        count = uniqueLowerCased(only);
+        counted.set(only, count);
+      }
+      pairs += count;
+    } else {
+      const seen = new Set<string>();
+      for (const list of lists) for (const s of list) seen.add(s.toLowerCase());
+      pairs += seen.size;
+    }
+  }
   return pairs;
+}
+
+/** How many sources of the list differ once lower-cased. */
+function uniqueLowerCased(list: readonly string[]): number {
+  // The app's own lists are lower-cased and strictly ascending: no two alike, nothing to collect.
+  let canonical = true;
+  for (let i = 0; i < list.length && canonical; i++) {
+    const s = list[i];
+    canonical = typeof s === "string" && s === s.toLowerCase() && (i === 0 || (list[i - 1] ?? "") < s);
+  }
+  return canonical ? list.length : new Set(list.map((s) => s.toLowerCase())).size;
 }
 
 export function checkNetworkPairs(group: RuleCollectionGroup): void {

@@ -54,14 +54,20 @@ function protocolText(value: unknown): string | undefined {
   return port === undefined || port === null ? type : `${type}:${String(port)}`;
 }
 
+/**
+ * Lists already found canonical during one normalisation, with the field they were checked for: the
+ * app's rules share their source lists, checked once then.
+ */
+type Checked = Map<readonly unknown[], string>;
+
 /** Missing, null, false, "" and empty arrays/objects all mean "not set": the service returns any of them. */
-function canonicalValue(key: string, value: unknown): Json | undefined {
+function canonicalValue(key: string, value: unknown, checked?: Checked): Json | undefined {
   if (value === undefined || value === null || value === false || value === "") return undefined;
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
-  if (Array.isArray(value)) return canonicalList(key, value);
+  if (Array.isArray(value)) return canonicalList(key, value, checked);
   if (typeof value === "object") {
     const entries = Object.entries(value)
-      .map(([k, v]) => [k, canonicalValue(k, v)] as const)
+      .map(([k, v]) => [k, canonicalValue(k, v, checked)] as const)
       .filter((entry): entry is readonly [string, Json] => entry[1] !== undefined);
     return entries.length === 0 ? undefined : Object.fromEntries(entries);
   }
@@ -69,7 +75,12 @@ function canonicalValue(key: string, value: unknown): Json | undefined {
 }
 
 // Every list in a rule is a set to the firewall: order and duplicates mean nothing.
-function canonicalList(key: string, values: readonly unknown[]): Json | undefined {
+function canonicalList(key: string, values: readonly unknown[], checked?: Checked): Json | undefined {
+  if (checked?.get(values) === key) return values as string[];
+  if (alreadyCanonical(key, values)) {
+    checked?.set(values, key);
+    return values;
+  }
   let texts: string[];
   if (key === "protocols") {
     texts = values.map(protocolText).filter((t): t is string => t !== undefined);
@@ -89,13 +100,37 @@ function canonicalList(key: string, values: readonly unknown[]): Json | undefine
   return structured ? unique.map((t) => JSON.parse(t) as Json) : unique;
 }
 
+/**
+ * A list of strings the steps of canonicalList would give back as it is: trimmed, cased, none empty,
+ * strictly ascending (so unique and sorted). The app's own lists are so, and its source lists are
+ * long: they are checked in one pass instead. Port lists sort as numbers and are short: not here.
+ */
+function alreadyCanonical(key: string, values: readonly unknown[]): values is string[] {
+  if (values.length === 0 || key === "protocols" || PORT_LISTS.has(key) || "toJSON" in values) return false;
+  const lower = FOLD_LOWER.has(key);
+  const upper = FOLD_UPPER.has(key);
+  let previous = "";
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== "string" || value === "" || value !== value.trim()) return false;
+    if ((lower && value !== value.toLowerCase()) || (upper && value !== value.toUpperCase())) return false;
+    if (i > 0 && !(previous < value)) return false;
+    previous = value;
+  }
+  return true;
+}
+
 export function normaliseRule(rule: RuleBody): CanonicalRule {
+  return canonicalRule(rule);
+}
+
+function canonicalRule(rule: RuleBody, checked?: Checked): CanonicalRule {
   const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(rule as Readonly<Record<string, unknown>>)) {
     if (READ_ONLY.has(key)) continue;
     // Names are case-insensitive to the service.
     const canonical =
-      key === "name" && typeof value === "string" ? value.toLowerCase() : canonicalValue(key, value);
+      key === "name" && typeof value === "string" ? value.toLowerCase() : canonicalValue(key, value, checked);
     if (canonical !== undefined) out[key] = canonical;
   }
   return out;
@@ -124,6 +159,10 @@ export function byCollectionPriority(a: number | undefined, b: number | undefine
 }
 
 export function normaliseCollection(collection: RuleCollection): CanonicalCollection {
+  return canonicalCollection(collection);
+}
+
+function canonicalCollection(collection: RuleCollection, checked?: Checked): CanonicalCollection {
   const action = collection.action?.type ?? "";
   const priority = collectionPriority(collection);
   return {
@@ -131,16 +170,22 @@ export function normaliseCollection(collection: RuleCollection): CanonicalCollec
     ...(priority === undefined ? {} : { priority }),
     ruleCollectionType: collection.ruleCollectionType,
     action: ACTIONS[action.toLowerCase()] ?? action,
-    rules: (collection.rules ?? []).map(normaliseRule).sort((a, b) => byText(ruleKey(a), ruleKey(b))),
+    rules: (collection.rules ?? [])
+      .map((rule) => canonicalRule(rule, checked))
+      .sort((a, b) => byText(ruleKey(a), ruleKey(b))),
   };
 }
 
 export function normaliseGroup(group: RuleCollectionGroup): CanonicalGroup {
+  return canonicalGroup(group);
+}
+
+function canonicalGroup(group: RuleCollectionGroup, checked?: Checked): CanonicalGroup {
   return {
     name: group.name.toLowerCase(),
     priority: group.priority,
     ruleCollections: group.ruleCollections
-      .map(normaliseCollection)
+      .map((collection) => canonicalCollection(collection, checked))
       .sort((a, b) => byCollectionPriority(a.priority, b.priority) || byText(a.name, b.name)),
   };
 }
@@ -164,8 +209,18 @@ export interface CanonicalText {
   group: CanonicalGroup;
   /** canonicalJson(normaliseGroup(group)), built from the parts below (each rule serialised once). */
   text: string;
+  /**
+   * The text in pieces (a rule's text, or what comes between rules), in order: hashed piece by piece,
+   * the text of a large group is never copied into one string.
+   */
+  pieces: readonly string[];
   /** By lower-cased collection name. */
   collections: Map<string, CollectionText>;
+  /**
+   * JSON.stringify of each list of strings in the rules, by the list: a canonical list is the
+   * group's own (see alreadyCanonical), so rulesSize can reuse the text of the app's source lists.
+   */
+  lists: ReadonlyMap<readonly unknown[], string>;
 }
 
 export interface CollectionText {
@@ -182,24 +237,71 @@ export interface CollectionText {
  * ruleCollectionType, rules), which the tests check.
  */
 export function canonicalText(group: RuleCollectionGroup): CanonicalText {
-  const canonical = normaliseGroup(group);
+  const canonical = canonicalGroup(group, new Map());
   const collections: CanonicalText["collections"] = new Map();
-  const parts = canonical.ruleCollections.map((c) => {
-    const rules = new Map<string, string>();
-    const texts = c.rules.map((r) => {
-      const text = canonicalJson(r);
-      rules.set(typeof r.name === "string" ? r.name : "", text);
-      return text;
-    });
+  const lists = new Map<readonly unknown[], string>();
+  // Texts are joined with `+`, which links strings rather than copying them.
+  const pieces = [
+    `{"name":${JSON.stringify(canonical.name)},"priority":${JSON.stringify(canonical.priority)},"ruleCollections":[`,
+  ];
+  canonical.ruleCollections.forEach((c, i) => {
     const priority = c.priority === undefined ? "" : `,"priority":${JSON.stringify(c.priority)}`;
     const type =
       c.ruleCollectionType === undefined
         ? ""
         : `,"ruleCollectionType":${JSON.stringify(c.ruleCollectionType)}`;
-    const text = `{"action":${JSON.stringify(c.action)},"name":${JSON.stringify(c.name)}${priority}${type},"rules":[${texts.join(",")}]}`;
-    collections.set(c.name, { canonical: c, text, rules });
-    return text;
+    const head = `{"action":${JSON.stringify(c.action)},"name":${JSON.stringify(c.name)}${priority}${type},"rules":[`;
+    pieces.push(i === 0 ? head : `,${head}`);
+    const rules = new Map<string, string>();
+    let text = head;
+    c.rules.forEach((r, j) => {
+      const rule = ruleText(r, lists);
+      rules.set(typeof r.name === "string" ? r.name : "", rule);
+      if (j > 0) pieces.push(",");
+      pieces.push(rule);
+      text = j === 0 ? text + rule : `${text},${rule}`;
+    });
+    pieces.push("]}");
+    collections.set(c.name, { canonical: c, text: `${text}]}`, rules });
   });
-  const text = `{"name":${JSON.stringify(canonical.name)},"priority":${JSON.stringify(canonical.priority)},"ruleCollections":[${parts.join(",")}]}`;
-  return { group: canonical, text, collections };
+  pieces.push("]}");
+  let text = "";
+  for (const piece of pieces) text += piece;
+  return { group: canonical, text, pieces, collections, lists };
+}
+
+/** Keys an object lists first, in numeric order, whatever order they were added in. */
+const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * canonicalJson(rule), with each list of strings serialised once per group: the app's rules share
+ * their source lists (canonicalList keeps a canonical list as it is), and those lists are most of
+ * the text.
+ */
+function ruleText(rule: CanonicalRule, lists: Map<readonly unknown[], string>): string {
+  let text = "";
+  for (const key of Object.keys(rule).sort(byText)) {
+    if (INDEX_KEY.test(key)) return canonicalJson(rule);
+    const value = rule[key];
+    const part =
+      (Array.isArray(value) ? lists.get(value) : undefined) ??
+      (isStringList(value) ? listText(value, lists) : canonicalJson(value));
+    // What JSON.stringify leaves out of an object (undefined) is left out here too.
+    if (part === undefined) continue;
+    text += `${text === "" ? "" : ","}${JSON.stringify(key)}:${part}`;
+  }
+  return `{${text}}`;
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && !("toJSON" in value) && value.every((v) => typeof v === "string");
+}
+
+function listText(list: readonly string[], lists: Map<readonly unknown[], string>): string {
+  let text = lists.get(list);
+  if (text === undefined) {
+    text = JSON.stringify(list);
+    lists.set(list, text);
+  }
+  return text;
 }

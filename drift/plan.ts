@@ -2,7 +2,7 @@
 // read, what else on the policy gets in the way, and how much is at stake. Pure; the orchestrator
 // decides what to do with it and the adapter sends `body` in one PUT.
 import { atomsOfRule } from "./atoms";
-import { byText, sha256Hex } from "./canonical";
+import { byText, sha256Hex, sha256HexOfPieces } from "./canonical";
 import { type DiffContext, diffGroups, LAYOUT_MIGRATION } from "./diff";
 import { checkCollectionCount, checkGroupCount, checkLimits, checkNetworkPairs } from "./limits";
 import { clusterKey } from "./naming";
@@ -40,7 +40,7 @@ export function planHash(group: RuleCollectionGroup): string {
 }
 
 function hashOf(text: CanonicalText): string {
-  return sha256Hex(text.text);
+  return sha256HexOfPieces(text.pieces);
 }
 
 /** The group does not exist yet: what a plan that creates it starts from. */
@@ -78,19 +78,24 @@ export function planPolicy(input: PlanInput): Plan {
     ...(input.sourceOwners ? { sourceOwners: new Map(Object.entries(input.sourceOwners)) } : {}),
   });
   const body = desired.group;
-  checkLimits(body);
+  // Each side normalised and serialised once: the size check, comparison, diff and hashes all read these.
+  const desiredText = canonicalText(body);
+  checkLimits(body, desiredText.lists);
   checkCollectionCount(body, others);
   checkNetworkPairs(body);
   if (current === undefined && body.ruleCollections.length > 0)
     checkGroupCount(settings.groupName, policy.groups.length, false);
 
+  // Only a removed rule that names its cluster asks for the served clusters: built then, if ever.
+  let present: ReadonlySet<string> | undefined;
   const context: DiffContext = {
-    presentClusters: new Set(clusters.map((c) => clusterKey(c.id))),
+    get presentClusters() {
+      present ??= new Set(clusters.map((c) => clusterKey(c.id)));
+      return present;
+    },
     dnsProxyEnabled: policy.dnsProxyEnabled,
   };
 
-  // Each side normalised and serialised once: comparison, diff and hashes all read these.
-  const desiredText = canonicalText(body);
   const currentText = current === undefined ? undefined : canonicalText(current);
   const failed = writeFailed(current);
   const same =

@@ -9,6 +9,7 @@
 import {
   type Catalog,
   DNS_PROXY_NOTE,
+  FEATURES,
   type Feature,
   featureOrder,
   loadCatalog,
@@ -82,7 +83,14 @@ const NAMES_LISTED = 10;
 
 /** The rules' sources: node subnet CIDRs, deduplicated and sorted so that their order is no drift. */
 export function sourcesOf(cluster: ClusterProfile): string[] {
-  const cidrs = cluster.nodeSubnets.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+  const subnets = cluster.nodeSubnets;
+  const only = subnets[0];
+  // Most clusters have one node subnet: nothing to deduplicate or sort.
+  if (subnets.length === 1 && only !== undefined) {
+    const cidr = only.trim().toLowerCase();
+    return cidr === "" ? [] : [cidr];
+  }
+  const cidrs = subnets.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
   return [...new Set(cidrs)].sort(byText);
 }
 
@@ -94,13 +102,21 @@ interface InputClass {
   /** Network rules left out while DNS proxy is off, as the finding lists them. */
   leftOut: string[];
   clusters: number;
-  sources: Set<string>;
+  /** Its clusters' sources; one listed twice where two clusters share a subnet. */
+  sources: string[];
+  /** featureOrder(["base", ...features]) as a bit set: equal masks, equal feature lists. */
+  featureMask: number;
 }
 
 interface Member {
   cluster: ClusterProfile;
+  /** clusterKey(cluster.id). */
+  key: string;
   sources: string[];
 }
+
+/** A cluster the group is written for: its input class, and its place among the served (by key). */
+type Served = Member & { klass: InputClass; index: number };
 
 /** A rule of the group as read, broken into atoms. */
 interface ReadRule {
@@ -140,18 +156,27 @@ function readRules(group: RuleCollectionGroup | undefined): ReadRule[] {
   return rules;
 }
 
-function inputKey(cluster: ClusterProfile, catalog: Catalog, region: string): string {
-  const parameters = Object.keys(cluster.parameters)
-    .sort(byText)
-    .map((k) => [k, cluster.parameters[k as keyof typeof cluster.parameters]]);
-  return JSON.stringify([
-    catalog.version,
-    cluster.cloud,
-    region,
-    [...new Set(cluster.features)].sort(byText),
-    parameters,
-    cluster.privateCluster,
-  ]);
+// A bit per catalog feature, in arithmetic rather than 32-bit operators: exact for up to 52 features.
+const FEATURE_BITS: ReadonlyMap<string, number> = new Map(FEATURES.map((f, i) => [f, 2 ** i]));
+const BASE_BIT = FEATURE_BITS.get("base") ?? 1;
+
+/** The catalog's features among the cluster's, with base, as a bit set: what renderRules reads of them. */
+function featureMask(cluster: ClusterProfile): number {
+  let mask = BASE_BIT;
+  for (const f of cluster.features) {
+    const bit = FEATURE_BITS.get(f);
+    if (bit !== undefined && Math.floor(mask / bit) % 2 === 0) mask += bit;
+  }
+  return mask;
+}
+
+/** The cluster's parameters as text, "" for none: equal texts, equal parameters to renderRules. */
+function parametersKey(cluster: ClusterProfile): string {
+  const names = Object.keys(cluster.parameters);
+  if (names.length === 0) return "";
+  return JSON.stringify(
+    names.sort(byText).map((k) => [k, cluster.parameters[k as keyof typeof cluster.parameters]]),
+  );
 }
 
 /** Merges what another rendering says of an atom (features, purposes) into what is known. */
@@ -176,21 +201,18 @@ export function desiredGroup(
   const findings: Finding[] = [];
   const read = readRules(current);
   const info = new Map<string, AtomInfo>();
-  const classes = new Map<string, InputClass>();
-  const members: (Member & { klass: InputClass })[] = [];
-  /** CIDRs some served cluster stands for: its node subnets (readable, or of a cluster kept as it is). */
-  const claimed = new Set<string>();
+  const classes = new InputClasses(catalog, dnsProxyEnabled, info);
+  const members: Served[] = [];
   const keptAsIs: Member[] = [];
   let keepUnclaimed = false;
+  const regionOf = regionCheck();
 
-  for (const cluster of uniqueClusters(clusters, findings)) {
-    const key = clusterKey(cluster.id);
-    const region = validRegion(cluster);
+  for (const { cluster, key } of uniqueClusters(clusters, findings)) {
+    const place = regionOf(cluster);
     let sources = sourcesOf(cluster);
-    if (typeof region !== "string") {
-      findings.push({ code: "UNKNOWN_REGION", severity: "error", clusterId: key, message: region.message });
-      for (const s of sources) claimed.add(s);
-      keptAsIs.push({ cluster, sources });
+    if (place instanceof Error) {
+      findings.push({ code: "UNKNOWN_REGION", severity: "error", clusterId: key, message: place.message });
+      keptAsIs.push({ cluster, key, sources });
       if (sources.length === 0) keepUnclaimed = true;
       continue;
     }
@@ -214,17 +236,9 @@ export function desiredGroup(
       });
     }
 
-    const input = inputKey(cluster, catalog, region);
-    let klass = classes.get(input);
-    if (klass === undefined) {
-      klass = renderClass(classes.size, catalog, cluster, region, dnsProxyEnabled, info);
-      classes.set(input, klass);
-    }
+    const klass = classes.of(place, cluster);
     klass.clusters += 1;
-    for (const s of sources) {
-      klass.sources.add(s);
-      claimed.add(s);
-    }
+    for (const s of sources) klass.sources.push(s);
     for (const item of klass.unresolved) {
       findings.push({
         code: "UNRESOLVED_REQUIREMENT",
@@ -241,7 +255,7 @@ export function desiredGroup(
         message: `DNS proxy is off on the firewall policy, and the service rejects network rules to FQDNs without it: left out of the managed group: ${klass.leftOut.join("; ")}. Enable DNS proxy on the policy to have them written.`,
       });
     }
-    members.push({ cluster, sources, klass });
+    members.push({ cluster, key, sources, klass, index: members.length });
   }
 
   // Which clusters (by input class) need each atom, and sources kept as they are.
@@ -254,7 +268,7 @@ export function desiredGroup(
     }
     return n;
   };
-  for (const klass of classes.values()) for (const atom of klass.atoms) need(atom).classes.push(klass.id);
+  for (const klass of classes.list) for (const atom of klass.atoms) need(atom).classes.push(klass.id);
 
   const keep = (rule: ReadRule, source: string) => {
     for (const atom of rule.atoms) {
@@ -275,6 +289,10 @@ export function desiredGroup(
   // A cluster whose subnets cannot be read may be behind any source no readable cluster claims: keep them.
   const kept = new Set<string>();
   const stale = new Map<string, string | undefined>();
+  // CIDRs some served cluster stands for: its node subnets (readable, or of a cluster kept as it is).
+  const claimed = new Set<string>();
+  if (read.some((rule) => rule.own))
+    for (const { sources } of [...members, ...keptAsIs]) for (const s of sources) claimed.add(s);
   for (const rule of read) {
     if (!rule.own) continue;
     for (const s of rule.sources) {
@@ -290,10 +308,17 @@ export function desiredGroup(
   if (kept.size > 0) findings.push(keptFinding([...kept].sort(byText)));
   findings.push(...staleFindings(stale));
 
-  const ruleCollections = sharedCollections(needs, classes, info);
+  const written = sharedCollections(needs, classes.list, info);
+  const ruleCollections = written.collections;
   const group = { name: settings.groupName, priority: settings.groupPriority, ruleCollections };
 
-  const { changes, affected } = clusterChanges(members, read, readRules(group), info);
+  // A cluster whose every source is named once (by its class alone, and kept for no atom) reaches
+  // exactly the rules holding its class's atoms; only a source named more than once, or a rule open
+  // to "*", needs the rules' sources looked up.
+  const { repeated } = written;
+  const classOnly = (member: Served) =>
+    written.classReach && (repeated.size === 0 || member.sources.every((s) => !repeated.has(s)));
+  const { changes, affected } = clusterChanges(members, read, written, classOnly, info);
   const legacy = new Set(
     (current?.ruleCollections ?? [])
       .filter((c) => ownerOfCollection(c.rules) !== undefined)
@@ -309,14 +334,58 @@ export function desiredGroup(
   };
 }
 
-function renderClass(
-  id: number,
+/** What a class's rendering gives, from the catalog and the input alone: the same in every plan. */
+interface Rendering {
+  /** The atoms with what the rendered rules say of each, in rendering order (notes merge in it). */
+  items: AtomInfo[];
+  /** Their keys, once each. */
+  atoms: string[];
+  unresolved: InputClass["unresolved"];
+  leftOut: string[];
+}
+
+/**
+ * Renderings by catalog (a shipped version is one object for the life of the process) and input: a
+ * warm host plans the same clusters pass after pass, and rendering them is most of a plan's work
+ * that does not grow with the fleet. Read only. Bounded: clusters with parameters of their own
+ * (an API server IP, say) make an input each, so past RENDERINGS_KEPT the cache starts again.
+ */
+const renderings = new WeakMap<Catalog, Map<string, Rendering>>();
+const RENDERINGS_KEPT = 4096;
+
+function renderingOf(
   catalog: Catalog,
   cluster: ClusterProfile,
   region: string,
   dnsProxyEnabled: boolean,
-  info: Map<string, AtomInfo>,
-): InputClass {
+  input: string,
+): Rendering {
+  // Only inputs the key tells apart exactly are kept: parameters as lists of text (the key is their JSON).
+  const keepable = Object.values(cluster.parameters).every(
+    (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
+  );
+  let byInput = renderings.get(catalog);
+  if (byInput === undefined) {
+    byInput = new Map();
+    renderings.set(catalog, byInput);
+  }
+  const key = `${dnsProxyEnabled}|${input}`;
+  const known = keepable ? byInput.get(key) : undefined;
+  if (known !== undefined) return known;
+  const rendering = render(catalog, cluster, region, dnsProxyEnabled);
+  if (keepable) {
+    if (byInput.size >= RENDERINGS_KEPT) byInput.clear();
+    byInput.set(key, rendering);
+  }
+  return rendering;
+}
+
+function render(
+  catalog: Catalog,
+  cluster: ClusterProfile,
+  region: string,
+  dnsProxyEnabled: boolean,
+): Rendering {
   const rules = renderRules({
     catalog,
     cloud: cluster.cloud,
@@ -333,38 +402,91 @@ function renderClass(
           (rule) =>
             `${rule.name} (${rule.destinationFqdns.join(", ")} ${rule.ipProtocols.join("/")}:${rule.destinationPorts.join(",")})`,
         );
-  const atoms = new Set<string>();
-  for (const item of atomsOfRuleSet(rules)) {
-    if (!dnsProxyEnabled && item.atom.kind === "net" && item.atom.fqdn) continue;
-    note(info, item);
-    atoms.add(item.atom.key);
-  }
+  const items = atomsOfRuleSet(rules).filter(
+    (item) => dnsProxyEnabled || !(item.atom.kind === "net" && item.atom.fqdn),
+  );
   return {
-    id,
-    atoms: [...atoms],
+    items,
+    atoms: [...new Set(items.map((item) => item.atom.key))],
     unresolved: rules.unresolved,
     leftOut,
-    clusters: 0,
-    sources: new Set(),
   };
+}
+
+/** The plan's input classes, in order of first use. */
+class InputClasses {
+  readonly list: InputClass[] = [];
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly dnsProxyEnabled: boolean,
+    private readonly info: Map<string, AtomInfo>,
+  ) {}
+
+  /**
+   * The cluster's class, by what renderRules reads: the place (cloud and region), features, whether
+   * private, parameters (mostly none). A new class's rendering says what it knows of each atom.
+   */
+  of(place: Place, cluster: ClusterProfile): InputClass {
+    const mask = featureMask(cluster);
+    const parameters = parametersKey(cluster);
+    const shape = mask * 2 + (cluster.privateCluster === true ? 1 : 0);
+    let byParameters = place.classes.get(shape);
+    if (byParameters === undefined) {
+      byParameters = new Map();
+      place.classes.set(shape, byParameters);
+    }
+    const known = byParameters.get(parameters);
+    if (known !== undefined) return known;
+    const input = `${cluster.cloud}|${place.region}|${mask}|${cluster.privateCluster === true}|${parameters}`;
+    const rendering = renderingOf(this.catalog, cluster, place.region, this.dnsProxyEnabled, input);
+    for (const item of rendering.items) note(this.info, item);
+    const klass: InputClass = {
+      id: this.list.length,
+      atoms: rendering.atoms,
+      unresolved: rendering.unresolved,
+      leftOut: rendering.leftOut,
+      clusters: 0,
+      sources: [],
+      featureMask: mask,
+    };
+    byParameters.set(parameters, klass);
+    this.list.push(klass);
+    return klass;
+  }
+}
+
+/** The shared collections, and the rules in them as the after side of clusterChanges reads them. */
+interface Written {
+  collections: RuleCollection[];
+  /** Each rule written, in group order, with its atoms and sources as readRules would read them back. */
+  rules: ReachRule[];
+  /** The index in `rules` of the rule that writes each atom. */
+  ruleOf: Map<string, number>;
+  /**
+   * Every rule's sources are exactly those of each atom in it, and none is "*": a source named once
+   * (by one input class, kept for no atom) then reaches the rules holding that class's atoms and no
+   * other.
+   */
+  classReach: boolean;
+  /** Sources named more than once over the classes' sources and the sources kept per atom. */
+  repeated: Set<string>;
 }
 
 /** Groups atoms by (sources, protocol and port) into rules, then rules into collections. */
 function sharedCollections(
   needs: ReadonlyMap<string, { classes: number[]; extras: Set<string> }>,
-  classes: ReadonlyMap<string, InputClass>,
+  byId: readonly InputClass[],
   info: ReadonlyMap<string, AtomInfo>,
-): RuleCollection[] {
-  const byId = [...classes.values()];
-  // Every source once, sorted once: a rule's sources are then marked by rank and read out in order.
-  const all = new Set<string>();
-  for (const klass of byId) for (const s of klass.sources) all.add(s);
-  for (const n of needs.values()) for (const s of n.extras) all.add(s);
-  const ranked = [...all].sort(byText);
-  const rank = new Map(ranked.map((s, i) => [s, i]));
-  const classRanks = byId.map((klass) => [...klass.sources].map((s) => rank.get(s) ?? 0));
+): Written {
+  const { ranked, rank, repeated } = rankSources(byId, needs);
+  // Each class's sources by rank, in typed arrays: the loops below see one kind of array only.
+  const classRanks = byId.map((klass) => Int32Array.from(klass.sources, (s) => rank.get(s) ?? 0));
   const marks = new Uint8Array(ranked.length);
-  const sourceSets = new Map<string, { sources: string[]; key: string; clusters: number }>();
+  // Source lists joined by " " tell lists apart (so a bucket holds one list) while no source has a space.
+  const spaced = ranked.some((s) => s.includes(" "));
+  const sourceSets = new Map<string, { sources: string[]; key: number; clusters: number }>();
+  const lists = new SourceLists(spaced);
   const buckets = new Map<string, { sources: string[]; clusters: number; atoms: AtomInfo[] }>();
   for (const [atomKey, n] of needs) {
     const extras = [...n.extras].sort(byText);
@@ -376,11 +498,17 @@ function sharedCollections(
       let clusters = 0;
       for (const id of n.classes) {
         clusters += byId[id]?.clusters ?? 0;
-        for (const r of classRanks[id] ?? []) marks[r] = 1;
+        const ranks = classRanks[id] ?? NO_RANKS;
+        for (let i = 0; i < ranks.length; i++) marks[ranks[i] ?? 0] = 1;
       }
       const sources: string[] = [];
-      for (let r = 0; r < marks.length; r++) if (marks[r] === 1) sources.push(ranked[r] ?? "");
-      set = { sources, key: sources.join(" "), clusters };
+      let hash = 0;
+      for (let r = 0; r < marks.length; r++)
+        if (marks[r] === 1) {
+          sources.push(ranked[r] ?? "");
+          hash = (Math.imul(hash, 31) + r) | 0;
+        }
+      set = { sources, key: lists.id(sources, hash), clusters };
       sourceSets.set(signature, set);
     }
     const atom = info.get(atomKey);
@@ -399,6 +527,7 @@ function sharedCollections(
 
   const app: ApplicationRuleBody[] = [];
   const net: NetworkRuleBody[] = [];
+  const bucketOf = new Map<RuleBody, { sources: string[]; atoms: AtomInfo[] }>();
   for (const bucket of buckets.values()) {
     bucket.atoms.sort((x, y) => byText(x.atom.destination, y.atom.destination));
     const first = bucket.atoms[0]?.atom;
@@ -409,16 +538,18 @@ function sharedCollections(
     const name = sharedRuleName(prefix, first.destination, keys);
     const description = describe(bucket.atoms, bucket.clusters, first.kind === "net" && first.fqdn);
     if (first.kind === "app") {
-      app.push({
+      const rule: ApplicationRuleBody = {
         ruleType: "ApplicationRule",
         name,
         description,
         sourceAddresses: bucket.sources,
         protocols: [{ protocolType: first.protocol as "Http" | "Https", port: Number(first.port) }],
         targetFqdns: destinations,
-      });
+      };
+      app.push(rule);
+      bucketOf.set(rule, bucket);
     } else {
-      net.push({
+      const rule: NetworkRuleBody = {
         ruleType: "NetworkRule",
         name,
         description,
@@ -426,10 +557,86 @@ function sharedCollections(
         sourceAddresses: bucket.sources,
         ...(first.fqdn ? { destinationFqdns: destinations } : { destinationAddresses: destinations }),
         destinationPorts: [first.port],
-      });
+      };
+      net.push(rule);
+      bucketOf.set(rule, bucket);
     }
   }
-  return [...collectionsOf("app", app), ...collectionsOf("net", net)];
+  const collections = [...collectionsOf("app", app), ...collectionsOf("net", net)];
+
+  // The rules as readRules would read them back: all Allow; sources already trimmed, lower-cased and
+  // unique (they are `ranked`'s), so only the atoms are read again, from the rule as written.
+  const rules: ReachRule[] = [];
+  const ruleOf = new Map<string, number>();
+  for (const collection of collections)
+    for (const rule of collection.rules ?? []) {
+      const atoms = atomsOfRule(rule);
+      if (atoms.length === 0) continue;
+      const bucket = bucketOf.get(rule);
+      for (const a of bucket?.atoms ?? []) ruleOf.set(a.atom.key, rules.length);
+      rules.push({ atoms, sources: bucket?.sources ?? [] });
+    }
+  const classReach = !spaced && !rank.has("*");
+  return { collections, rules, ruleOf, classReach, repeated };
+}
+
+const NO_RANKS = new Int32Array(0);
+
+/**
+ * Every source of the classes and kept per atom, once and sorted (a rule's sources are then marked
+ * by rank and read out in order), and those named more than once.
+ */
+function rankSources(
+  byId: readonly InputClass[],
+  needs: ReadonlyMap<string, { extras: Set<string> }>,
+): { ranked: string[]; rank: Map<string, number>; repeated: Set<string> } {
+  const every: string[] = [];
+  for (const klass of byId) for (const s of klass.sources) every.push(s);
+  for (const n of needs.values()) for (const s of n.extras) every.push(s);
+  // All strings: the default order is byText's (code units), without a call per comparison.
+  every.sort();
+  const ranked: string[] = [];
+  const repeated = new Set<string>();
+  for (let i = 0; i < every.length; i++) {
+    const s = every[i] as string;
+    if (i > 0 && s === every[i - 1]) repeated.add(s);
+    else ranked.push(s);
+  }
+  return { ranked, rank: new Map(ranked.map((s, i) => [s, i])), repeated };
+}
+
+/**
+ * Numbers source lists so that lists with one text (joined by " ") share a number, and so a bucket.
+ * While no source holds a space, equal texts are equal lists: compared by a hash of the ranks and
+ * then item by item, instead of building and hashing each list's text.
+ */
+class SourceLists {
+  private readonly byText = new Map<string, number>();
+  private readonly byHash = new Map<number, { sources: readonly string[]; id: number }[]>();
+  private count = 0;
+
+  constructor(private readonly spaced: boolean) {}
+
+  id(sources: readonly string[], hash: number): number {
+    if (this.spaced) {
+      const text = sources.join(" ");
+      let id = this.byText.get(text);
+      if (id === undefined) {
+        id = this.count++;
+        this.byText.set(text, id);
+      }
+      return id;
+    }
+    const seen = this.byHash.get(hash) ?? [];
+    const same = seen.find(
+      (s) => s.sources.length === sources.length && s.sources.every((x, i) => x === sources[i]),
+    );
+    if (same !== undefined) return same.id;
+    const id = this.count++;
+    seen.push({ sources, id });
+    this.byHash.set(hash, seen);
+    return id;
+  }
 }
 
 function collectionsOf(kind: "app" | "net", rules: RuleBody[]): RuleCollection[] {
@@ -497,166 +704,335 @@ function staleFindings(stale: ReadonlyMap<string, string | undefined>): Finding[
   return findings;
 }
 
+/** What Reach needs of a rule: the atoms it allows and the sources it names. */
+interface ReachRule {
+  atoms: readonly Atom[];
+  sources: readonly string[];
+}
+
+/** A set of rules reached, numbered within its Reach: its signature and the atoms it allows. */
+interface Reached {
+  id: number;
+  signature: string;
+  atoms: Set<string>;
+}
+
 /** Rules by the sources they name: what a set of node subnets reaches, memoised per rule set. */
 class Reach {
-  private readonly bySource = new Map<string, number[]>();
+  private bySource: Map<string, number[]> | undefined;
   private readonly anySource: number[] = [];
-  private readonly memo = new Map<string, Set<string>>();
+  private readonly memo = new Map<string, Reached>();
+  /** What any sources reach when there is no rule (the group does not exist yet). */
+  private none: Reached | undefined;
 
-  constructor(private readonly rules: readonly ReadRule[]) {
-    rules.forEach((rule, i) => {
+  constructor(private readonly rules: readonly ReachRule[]) {}
+
+  /** The rules the sources reach. */
+  of(sources: readonly string[]): Reached {
+    if (this.rules.length === 0) {
+      this.none ??= this.ofRules([]);
+      return this.none;
+    }
+    const bySource = this.index();
+    let ids: number[];
+    if (sources.length === 1 && this.anySource.length === 0) {
+      ids = bySource.get(sources[0] ?? "") ?? [];
+    } else {
+      const set = new Set(this.anySource);
+      for (const s of sources) for (const i of bySource.get(s) ?? []) set.add(i);
+      ids = [...set].sort((a, b) => a - b);
+    }
+    return this.ofRules(ids);
+  }
+
+  /** The given rules, by ascending index; the signature is the same `of` gives for the same rules. */
+  ofRules(ids: readonly number[]): Reached {
+    const signature = ids.join(",");
+    let reached = this.memo.get(signature);
+    if (reached === undefined) {
+      const atoms = new Set<string>();
+      for (const i of ids) for (const a of this.rules[i]?.atoms ?? []) atoms.add(a.key);
+      reached = { id: this.memo.size, signature, atoms };
+      this.memo.set(signature, reached);
+    }
+    return reached;
+  }
+
+  // Built on first use: a cluster whose reach is known from its class never needs it.
+  private index(): Map<string, number[]> {
+    if (this.bySource !== undefined) return this.bySource;
+    const bySource = new Map<string, number[]>();
+    this.rules.forEach((rule, i) => {
       for (const s of rule.sources) {
         if (s === "*") this.anySource.push(i);
         else {
-          const list = this.bySource.get(s);
-          if (list === undefined) this.bySource.set(s, [i]);
+          const list = bySource.get(s);
+          if (list === undefined) bySource.set(s, [i]);
           else list.push(i);
         }
       }
     });
-  }
-
-  /** The signature (which rules) and the atoms those rules allow. */
-  of(sources: readonly string[]): { signature: string; atoms: Set<string> } {
-    let ids: number[];
-    if (sources.length === 1 && this.anySource.length === 0) {
-      ids = this.bySource.get(sources[0] ?? "") ?? [];
-    } else {
-      const set = new Set(this.anySource);
-      for (const s of sources) for (const i of this.bySource.get(s) ?? []) set.add(i);
-      ids = [...set].sort((a, b) => a - b);
-    }
-    const signature = ids.join(",");
-    let atoms = this.memo.get(signature);
-    if (atoms === undefined) {
-      atoms = new Set();
-      for (const i of ids) for (const a of this.rules[i]?.atoms ?? []) atoms.add(a.key);
-      this.memo.set(signature, atoms);
-    }
-    return { signature, atoms };
+    this.bySource = bySource;
+    return bySource;
   }
 }
 
 /** Per cluster: what its subnets reach in the group as read and in the group to write. */
 function clusterChanges(
-  members: readonly Member[],
+  members: readonly Served[],
   before: readonly ReadRule[],
-  after: readonly ReadRule[],
+  written: Written,
+  classOnly: (member: Served) => boolean,
   info: ReadonlyMap<string, AtomInfo>,
 ): { changes: ClusterChanges; affected: string[] } {
-  const was = new Reach(before);
-  const will = new Reach(after);
-  const atomsBefore = new Map<string, Atom>();
-  const featuresBefore = new Map<string, string[]>();
-  for (const rule of before)
-    for (const atom of rule.atoms) {
-      atomsBefore.set(atom.key, atom);
-      if (!featuresBefore.has(atom.key))
-        featuresBefore.set(atom.key, featuresOfDescription(rule.rule.description));
-    }
-  const item = (key: string): ImpactItem => {
-    const known = info.get(key);
-    const atom = known?.atom ?? atomsBefore.get(key);
-    const features = known?.features ?? featuresBefore.get(key) ?? [];
-    return {
-      feature: featureOrder(features as Feature[]).join(", "),
-      destination: atom?.destination ?? key,
-      ports: atom ? atomPorts(atom) : "",
-      source: "",
-    };
-  };
-  const order = (a: ImpactItem, b: ImpactItem) =>
-    byText(a.destination, b.destination) || byText(a.ports, b.ports);
-
-  const diffs = new Map<string, { gains: string[]; losses: string[] }>();
-  const groups = new Map<string, ImpactGroup>();
-  const affected: string[] = [];
-  const sorted = [...members].sort(
-    (a, b) => byText(a.cluster.name, b.cluster.name) || byText(a.cluster.id, b.cluster.id),
-  );
-  for (const { cluster, sources } of sorted) {
-    const b = was.of(sources);
-    const a = will.of(sources);
-    const pair = `${b.signature}/${a.signature}`;
-    let diff = diffs.get(pair);
-    if (diff === undefined) {
-      diff = {
-        gains: [...a.atoms].filter((k) => !b.atoms.has(k)).sort(byText),
-        losses: [...b.atoms].filter((k) => !a.atoms.has(k)).sort(byText),
-      };
-      diffs.set(pair, diff);
-    }
-    if (diff.gains.length === 0 && diff.losses.length === 0) continue;
-    affected.push(clusterKey(cluster.id));
-    const features = featureOrder(["base", ...cluster.features]);
-    const key = JSON.stringify([cluster.region, features, pair]);
-    let group = groups.get(key);
-    if (group === undefined) {
-      group = {
-        region: cluster.region,
-        features,
-        clusterCount: 0,
-        clusters: [],
-        gains: diff.gains.map(item).sort(order),
-        losses: diff.losses.map(item).sort(order),
-      };
-      groups.set(key, group);
-    }
-    group.clusterCount += 1;
-    if (group.clusters.length < NAMES_LISTED) group.clusters.push(cluster.name);
-  }
+  const tally = new ChangeTally(before, written, info, members.length);
+  for (const member of members) tally.add(member, classOnly(member));
   // Identical changes from different rule sets (one cluster's old collections, another's) read as one.
   const merged = new Map<string, ImpactGroup>();
-  for (const g of groups.values()) {
-    const key = JSON.stringify([g.region, g.features, g.gains, g.losses]);
+  for (const { group, items } of tally.byFirstName()) {
+    // JSON.stringify([region, features, gains, losses]), the items' part made once per pair.
+    const key = `[${JSON.stringify(group.region)},${JSON.stringify(group.features)},${items}]`;
     const into = merged.get(key);
     if (into === undefined) {
-      merged.set(key, g);
+      merged.set(key, group);
       continue;
     }
-    into.clusterCount += g.clusterCount;
-    for (const name of g.clusters) if (into.clusters.length < NAMES_LISTED) into.clusters.push(name);
+    into.clusterCount += group.clusterCount;
+    for (const name of group.clusters) if (into.clusters.length < NAMES_LISTED) into.clusters.push(name);
   }
   return {
     changes: {
       clusterCount: members.length,
-      clustersAffected: affected.length,
+      clustersAffected: tally.affectedCount,
       groups: [...merged.values()],
     },
-    affected: affected.sort(byText),
+    // Members come sorted by their (unique) keys already.
+    affected: members.filter((m) => tally.affected[m.index] === 1).map((m) => m.key),
   };
 }
 
+/** One (before, after) pair of rule sets: the atoms gained and lost, and its groups. */
+interface Diff {
+  gains: string[];
+  losses: string[];
+  /** JSON of the gains' and losses' items, as clusterChanges merges groups by them. */
+  items?: string;
+  /** By feature mask, then region. */
+  groups: Map<number, Map<string, Tallied>>;
+}
+
+/** A group of clusters, with the first NAMES_LISTED of them by name (and ID), in that order. */
+interface Tallied {
+  group: ImpactGroup;
+  items: string;
+  first: Served[];
+}
+
+/** By name, then ID: the order in which a group lists its clusters, and groups are listed. */
+function byName(a: Served, b: Served): number {
+  return byText(a.cluster.name, b.cluster.name) || byText(a.cluster.id, b.cluster.id);
+}
+
+/**
+ * Clusters told apart by what they gain and lose, their region and features: a group per (pair of
+ * rule sets, features, region). Clusters come in any order; the groups are listed in the order of
+ * their first cluster by name, each naming its first NAMES_LISTED, so no full sort by name is needed.
+ */
+class ChangeTally {
+  private readonly tallied: Tallied[] = [];
+  /** By member index: 1 where the cluster gains or loses anything. */
+  readonly affected: Uint8Array;
+  affectedCount = 0;
+  private readonly was: Reach;
+  private readonly will: Reach;
+  /** What a class's own sources reach once written; null where that is not known from its atoms. */
+  private readonly classReach = new Map<InputClass, Reached | null>();
+  private readonly diffs = new Map<Reached, Map<Reached, Diff>>();
+  private readonly atomsBefore = new Map<string, Atom>();
+  private readonly featuresBefore = new Map<string, string[]>();
+  private readonly items = new Map<string, ImpactItem>();
+
+  constructor(
+    before: readonly ReadRule[],
+    private readonly written: Written,
+    private readonly info: ReadonlyMap<string, AtomInfo>,
+    members: number,
+  ) {
+    this.was = new Reach(before);
+    this.will = new Reach(written.rules);
+    this.affected = new Uint8Array(members);
+    for (const rule of before)
+      for (const atom of rule.atoms) {
+        this.atomsBefore.set(atom.key, atom);
+        if (!this.featuresBefore.has(atom.key))
+          this.featuresBefore.set(atom.key, featuresOfDescription(rule.rule.description));
+      }
+  }
+
+  /** `classOnly`: the member's sources are its class's alone (see Written.classReach). */
+  add(member: Served, classOnly: boolean): void {
+    const { cluster, sources, klass } = member;
+    const b = this.was.of(sources);
+    const a = (classOnly ? this.reachOfClass(klass) : null) ?? this.will.of(sources);
+    const diff = this.diffOf(b, a);
+    if (diff.gains.length === 0 && diff.losses.length === 0) return;
+    this.affected[member.index] = 1;
+    this.affectedCount += 1;
+    // The class's feature mask stands for the feature list; the region is as the cluster gives it.
+    let byRegion = diff.groups.get(klass.featureMask);
+    if (byRegion === undefined) {
+      byRegion = new Map();
+      diff.groups.set(klass.featureMask, byRegion);
+    }
+    let tallied = byRegion.get(cluster.region);
+    if (tallied === undefined) {
+      const group: ImpactGroup = {
+        region: cluster.region,
+        features: featureOrder(["base", ...cluster.features]),
+        clusterCount: 0,
+        clusters: [],
+        gains: diff.gains.map((k) => this.item(k)).sort(byPlace),
+        losses: diff.losses.map((k) => this.item(k)).sort(byPlace),
+      };
+      diff.items ??= `${JSON.stringify(group.gains)},${JSON.stringify(group.losses)}`;
+      tallied = { group, items: diff.items, first: [] };
+      byRegion.set(cluster.region, tallied);
+      this.tallied.push(tallied);
+    }
+    tallied.group.clusterCount += 1;
+    // Kept sorted; a cluster after the last of a full list is most clusters, and costs one comparison.
+    const { first } = tallied;
+    if (first.length === NAMES_LISTED && byName(member, first[NAMES_LISTED - 1] as Served) > 0) return;
+    let at = first.length;
+    while (at > 0 && byName(member, first[at - 1] as Served) < 0) at -= 1;
+    first.splice(at, 0, member);
+    if (first.length > NAMES_LISTED) first.pop();
+  }
+
+  /** The groups, in the order of their first cluster by name, each naming its first clusters. */
+  byFirstName(): { group: ImpactGroup; items: string }[] {
+    const ordered = [...this.tallied].sort((a, b) => byName(a.first[0] as Served, b.first[0] as Served));
+    for (const { group, first } of ordered) group.clusters = first.map((m) => m.cluster.name);
+    return ordered;
+  }
+
+  /** The rules holding the class's atoms; null where an atom is in no rule written (then `will.of`). */
+  private reachOfClass(klass: InputClass): Reached | null {
+    let reached = this.classReach.get(klass);
+    if (reached === undefined) {
+      const ids = new Set<number>();
+      for (const atom of klass.atoms) ids.add(this.written.ruleOf.get(atom) ?? -1);
+      reached = ids.has(-1) ? null : this.will.ofRules([...ids].sort((x, y) => x - y));
+      this.classReach.set(klass, reached);
+    }
+    return reached;
+  }
+
+  private diffOf(b: Reached, a: Reached): Diff {
+    let byAfter = this.diffs.get(b);
+    if (byAfter === undefined) {
+      byAfter = new Map();
+      this.diffs.set(b, byAfter);
+    }
+    let diff = byAfter.get(a);
+    if (diff === undefined) {
+      diff = {
+        gains: [...a.atoms].filter((k) => !b.atoms.has(k)).sort(byText),
+        losses: [...b.atoms].filter((k) => !a.atoms.has(k)).sort(byText),
+        groups: new Map(),
+      };
+      byAfter.set(a, diff);
+    }
+    return diff;
+  }
+
+  /** An atom as a change line shows it; made once per atom, handed out as a copy. */
+  private item(key: string): ImpactItem {
+    let made = this.items.get(key);
+    if (made === undefined) {
+      const known = this.info.get(key);
+      const atom = known?.atom ?? this.atomsBefore.get(key);
+      const features = known?.features ?? this.featuresBefore.get(key) ?? [];
+      made = {
+        feature: featureOrder(features as Feature[]).join(", "),
+        destination: atom?.destination ?? key,
+        ports: atom ? atomPorts(atom) : "",
+        source: "",
+      };
+      this.items.set(key, made);
+    }
+    return { ...made };
+  }
+}
+
+function byPlace(a: ImpactItem, b: ImpactItem): number {
+  return byText(a.destination, b.destination) || byText(a.ports, b.ports);
+}
+
 /** Sorted by lower-cased ID; a cluster listed twice (IDs differ only in casing) counts once. */
-function uniqueClusters(clusters: readonly ClusterProfile[], findings: Finding[]): ClusterProfile[] {
-  const seen = new Set<string>();
-  const unique: ClusterProfile[] = [];
+function uniqueClusters(
+  clusters: readonly ClusterProfile[],
+  findings: Finding[],
+): { cluster: ClusterProfile; key: string }[] {
+  const unique: { cluster: ClusterProfile; key: string }[] = [];
   const keyed = clusters.map((cluster) => ({ cluster, key: clusterKey(cluster.id) }));
-  for (const { cluster, key } of keyed.sort((a, b) => byText(a.key, b.key))) {
-    if (seen.has(key)) {
+  // A stable sort: of the profiles with one key, the first listed comes first and is the one used.
+  let previous: string | undefined;
+  for (const entry of keyed.sort((a, b) => byText(a.key, b.key))) {
+    if (entry.key === previous) {
       findings.push({
         code: "DUPLICATE_CLUSTER",
         severity: "warning",
-        clusterId: key,
-        message: `cluster ${key} is listed more than once; only its first profile is used.`,
+        clusterId: entry.key,
+        message: `cluster ${entry.key} is listed more than once; only its first profile is used.`,
       });
       continue;
     }
-    seen.add(key);
-    unique.push(cluster);
+    previous = entry.key;
+    unique.push(entry);
   }
   return unique;
 }
 
-/** A region the catalog does not know would put a service tag the firewall rejects into the one PUT. */
-function validRegion(cluster: ClusterProfile): string | Error {
+/** A cloud and a region the catalog knows, and the input classes of its clusters. */
+interface Place {
+  region: string;
+  /** By feature mask * 2 + private, then parameters' text. */
+  classes: Map<number, Map<string, InputClass>>;
+}
+
+/**
+ * A region the catalog does not know would put a service tag the firewall rejects into the one PUT.
+ * Each (cloud, region) as written is checked once per plan: fleets repeat a handful of them. Two
+ * spellings of one region are two places whose classes render alike, which costs a rendering only.
+ */
+function regionCheck(): (cluster: ClusterProfile) => Place | Error {
+  const checked = new Map<string, Map<string, Place | { hint: string }>>();
+  return (cluster) => {
+    let byRegion = checked.get(cluster.cloud);
+    if (byRegion === undefined) {
+      byRegion = new Map();
+      checked.set(cluster.cloud, byRegion);
+    }
+    let place = byRegion.get(cluster.region);
+    if (place === undefined) {
+      const region = normalisedRegion(cluster);
+      place = typeof region === "string" ? { region, classes: new Map() } : region;
+      byRegion.set(cluster.region, place);
+    }
+    return "classes" in place
+      ? place
+      : new Error(`${place.hint} What cluster ${cluster.name}'s node subnets reach today is kept as it is.`);
+  };
+}
+
+function normalisedRegion(cluster: ClusterProfile): string | { hint: string } {
   try {
     return normaliseRegion(cluster.cloud, cluster.region);
   } catch (error) {
     if (isGuardError(error)) {
       // The catalog's message ends with every valid region: too long for a plan; the hint before it is enough.
-      const hint = error.message.split(" Valid regions:")[0] ?? error.message;
-      return new Error(`${hint} What cluster ${cluster.name}'s node subnets reach today is kept as it is.`);
+      return { hint: error.message.split(" Valid regions:")[0] ?? error.message };
     }
     throw error;
   }

@@ -7,6 +7,7 @@ import {
   desiredGroup,
   type RuleBody,
   type RuleCollectionGroup,
+  sourcesOf,
 } from "../../drift";
 import { atomsOfRule, atomsOfRuleSet } from "../../drift/atoms";
 import { isSharedRuleName, sharedCollectionName, sharedRuleName } from "../../drift/naming";
@@ -253,5 +254,83 @@ describe("desiredGroup over random fleets", () => {
       }),
       { numRuns: 30 },
     );
+  });
+});
+
+/** "host Https:443" for every atom the subnets reach through the group's rules. */
+function reachedItems(group: RuleCollectionGroup, subnets: readonly string[]): string[] {
+  const items = new Set<string>();
+  for (const rule of rulesOf(group))
+    if (sourcesOfRule(rule).some((s) => s === "*" || subnets.includes(s)))
+      for (const atom of atomsOfRule(rule)) items.add(`${atom.destination} ${atom.protocol}:${atom.port}`);
+  return [...items].sort();
+}
+
+/** Up to 8 clusters whose node subnets come from a pool of four: shared across input classes, or not. */
+const sharingFleets = fc
+  .array(
+    fc.record({
+      region: fc.constantFrom(...REGIONS),
+      features: fc.subarray([...OPTIONAL]),
+      subnets: fc.subarray(["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]),
+    }),
+    { minLength: 1, maxLength: 8 },
+  )
+  .map((specs) =>
+    specs.map((spec, i) =>
+      cluster(`c${i}`, { region: spec.region, features: spec.features, nodeSubnets: spec.subnets }),
+    ),
+  );
+
+describe("what a plan from nothing says each cluster gains", () => {
+  // desiredGroup works out most clusters' reach from their input class alone: it must agree with
+  // reading the rules' sources, also when subnets are shared between classes or open to "*".
+  it("is exactly what its node subnets reach in the group written", () => {
+    fc.assert(
+      fc.property(sharingFleets, fc.boolean(), (clusters, allowAnySource) => {
+        const { group, clusterChanges } = desiredGroup(clusters, undefined, { ...settings, allowAnySource });
+        for (const c of clusters) {
+          const sources = sourcesOf(c);
+          if (sources.length === 0 && !allowAnySource) continue;
+          const told = clusterChanges.groups.find((g) => g.clusters.includes(c.name));
+          expect(told?.losses ?? []).toEqual([]);
+          expect((told?.gains ?? []).map((i) => `${i.destination} ${i.ports}`).sort()).toEqual(
+            reachedItems(group, sources.length === 0 ? ["*"] : sources),
+          );
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("renderings kept between plans", () => {
+  const mcr = (group: RuleCollectionGroup) =>
+    rulesOf(group).some((r) => atomsOfRule(r).some((a) => a.destination === "mcr.microsoft.com"));
+
+  it("belong to one catalog object: another of the same version renders from its own entries", () => {
+    const shipped = loadCatalog(settings.catalogVersion);
+    const edited = {
+      ...shipped,
+      entries: shipped.entries.filter((e) => e.id !== "base-public-mcr-microsoft-com"),
+    };
+    expect(mcr(desiredGroup([cluster("a")], undefined, settings).group)).toBe(true);
+    expect(mcr(desiredGroup([cluster("a")], undefined, { ...settings, catalog: edited }).group)).toBe(false);
+    expect(mcr(desiredGroup([cluster("a")], undefined, settings).group)).toBe(true);
+  });
+
+  it("tell apart clusters that differ only in their parameters or the policy's DNS proxy", () => {
+    const destinations = (group: RuleCollectionGroup) =>
+      new Set(rulesOf(group).flatMap((r) => atomsOfRule(r).map((a) => a.destination)));
+    const at = (ip: string) => cluster("a", { parameters: { apiServerIp: [ip] } });
+    const first = destinations(desiredGroup([at("20.1.1.1")], undefined, settings).group);
+    const second = destinations(desiredGroup([at("20.2.2.2")], undefined, settings).group);
+    expect(first.has("20.1.1.1") && !first.has("20.2.2.2")).toBe(true);
+    expect(second.has("20.2.2.2") && !second.has("20.1.1.1")).toBe(true);
+    const withProxy = desiredGroup([cluster("a")], undefined, settings);
+    const without = desiredGroup([cluster("a")], undefined, settings, { dnsProxyEnabled: false });
+    expect(without.findings.map((f) => f.code)).toContain("DNS_PROXY_OFF");
+    expect(withProxy.findings.map((f) => f.code)).not.toContain("DNS_PROXY_OFF");
+    expect(rulesOf(without.group).length).toBeLessThan(rulesOf(withProxy.group).length);
   });
 });

@@ -3,16 +3,17 @@
 // as the policy's, mapped by "routes"; one whose route bypasses the firewall is not.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CATALOG_VERSION } from "../../catalog";
 import { readEstateClusters } from "../../functions/http/estate-clusters";
 import { estatePage } from "../../functions/pages/estate-page";
 import { type ArmEmulator, startArmEmulator } from "../../local/arm-emulator";
 import { checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import {
+  DEMO_POLICY as POLICY,
+  passSettings,
+  DEMO_SUBSCRIPTION as SUBSCRIPTION,
+} from "../helpers/pass-settings";
 import { ROOT } from "../helpers/paths";
 import { emulatorConnection } from "../local/arm-emulator-helpers";
-
-const SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1";
-const POLICY = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-network/providers/Microsoft.Network/firewallPolicies/fw-hub-westeurope`;
 
 let emulator: ArmEmulator;
 beforeAll(async () => {
@@ -22,18 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => emulator.close());
 
-const settings = (extra: Partial<PassSettings> = {}): PassSettings => ({
-  cloud: "AzureCloud",
-  groupName: "aks-egress-guard",
-  groupPriority: 300,
-  catalogVersion: DEFAULT_CATALOG_VERSION,
-  allowAnySource: false,
-  subscriptions: [SUBSCRIPTION],
-  policiesInScope: [POLICY],
-  includeUntaggedWhenDefault: false,
-  defaultFeatures: [],
-  ...extra,
-});
+const settings = (extra: Partial<PassSettings> = {}) => passSettings([SUBSCRIPTION], [POLICY], extra);
 
 async function shown(extra: Partial<PassSettings> = {}) {
   const estate = await readEstateClusters(emulatorConnection(emulator), [POLICY], settings(extra));

@@ -5,27 +5,19 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_CATALOG_VERSION } from "../../catalog";
 import { type ArmEmulator, type EmulatorSeed, startArmEmulator } from "../../local/arm-emulator";
-import { checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
+import { checkPolicy } from "../../orchestrations/activities/plan";
+import {
+  DEMO_POLICY as POLICY,
+  passSettings,
+  DEMO_SUBSCRIPTION as SUBSCRIPTION,
+} from "../helpers/pass-settings";
 import { ROOT } from "../helpers/paths";
 import { emulatorConnection } from "../local/arm-emulator-helpers";
 
-const SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1";
-const POLICY = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-network/providers/Microsoft.Network/firewallPolicies/fw-hub-westeurope`;
 const SPOKE = "vnet-spoke-westeurope";
 
-const settings: PassSettings = {
-  cloud: "AzureCloud",
-  groupName: "aks-egress-guard",
-  groupPriority: 300,
-  catalogVersion: DEFAULT_CATALOG_VERSION,
-  allowAnySource: false,
-  subscriptions: [SUBSCRIPTION],
-  policiesInScope: [POLICY],
-  includeUntaggedWhenDefault: false,
-  defaultFeatures: [],
-};
+const settings = passSettings([SUBSCRIPTION], [POLICY]);
 
 /** The demo estate with the spoke network's DNS servers set (undefined: none set). */
 function seed(dnsServers: string[] | undefined): EmulatorSeed {

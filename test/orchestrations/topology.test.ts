@@ -1,12 +1,12 @@
 // Which clusters a policy serves when the routes are read (issue 13), and that every egress finding
 // reaches the plan: the pass's own gathering and planning (checkPolicy), the real SDK, the emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CATALOG_VERSION } from "../../catalog";
 import { readEstateClusters } from "../../functions/http/estate-clusters";
 import type { ArmEmulator, ArmResource, EmulatorSeed } from "../../local/arm-emulator";
 import { startArmEmulator } from "../../local/arm-emulator";
 import { checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
 import { EGRESS_FINDINGS } from "../../topology";
+import { passSettings } from "../helpers/pass-settings";
 import { emulatorConnection } from "../local/arm-emulator-helpers";
 import { clusterResource, HUB_SUB, IDS, SPOKE_SUB, topologySeed } from "../topology/estate";
 
@@ -160,18 +160,8 @@ beforeAll(async () => {
 });
 afterAll(async () => emulator.close());
 
-const settings = (extra: Partial<PassSettings> = {}): PassSettings => ({
-  cloud: "AzureCloud",
-  groupName: "aks-egress-guard",
-  groupPriority: 300,
-  catalogVersion: DEFAULT_CATALOG_VERSION,
-  allowAnySource: false,
-  subscriptions: [SPOKE_SUB],
-  policiesInScope: [IDS.policy, IDS.vwanPolicy],
-  includeUntaggedWhenDefault: false,
-  defaultFeatures: [],
-  ...extra,
-});
+const settings = (extra: Partial<PassSettings> = {}) =>
+  passSettings([SPOKE_SUB], [IDS.policy, IDS.vwanPolicy], extra);
 
 async function pass(policyId: string, extra: Partial<PassSettings> = {}) {
   const { gathered, plan } = await checkPolicy(emulatorConnection(emulator), policyId, settings(extra));

@@ -10,6 +10,7 @@ import type {
   VirtualHub,
   VirtualNetwork,
 } from "@azure/arm-network";
+import { virtualNetworkIdOf } from "../drift/cluster-profile";
 import type {
   AzureFirewallFacts,
   NetworkTopology,
@@ -53,7 +54,7 @@ export function firewallFacts(firewall: AzureFirewall): AzureFirewallFacts {
       : {}),
     ...(firewall.firewallPolicy?.id ? { firewallPolicyId: firewall.firewallPolicy.id } : {}),
     ...(firewall.virtualHub?.id ? { virtualHubId: firewall.virtualHub.id } : {}),
-    ...(subnetId ? { virtualNetworkId: subnetId.replace(/\/subnets\/[^/]+\/?$/i, "") } : {}),
+    ...(subnetId ? { virtualNetworkId: virtualNetworkIdOf(subnetId) } : {}),
   };
 }
 

@@ -68,6 +68,11 @@ export const AZURE_PROVIDED_DNS = "168.63.129.16";
  * known network uses Azure-provided DNS (an empty list), or none is known. A value that is not an IP
  * address is left out and named in `invalid`: a rule never carries a malformed address.
  */
+/** The virtual network a subnet belongs to: its ID without the trailing `/subnets/<name>`. */
+export function virtualNetworkIdOf(subnetId: string): string {
+  return subnetId.replace(/\/subnets\/[^/]+\/?$/i, "");
+}
+
 export function dnsServersOf(
   facts: Pick<ClusterFacts, "agentPools">,
   network: ClusterNetwork,
@@ -75,7 +80,7 @@ export function dnsServersOf(
   const servers: string[] = [];
   const invalid: string[] = [];
   for (const pool of facts.agentPools) {
-    const networkId = pool.vnetSubnetId?.replace(/\/subnets\/[^/]+\/?$/i, "").toLowerCase();
+    const networkId = pool.vnetSubnetId && virtualNetworkIdOf(pool.vnetSubnetId).toLowerCase();
     for (const raw of (networkId && network.virtualNetworks[networkId]?.dnsServers) || []) {
       const server = raw.trim();
       if (server === AZURE_PROVIDED_DNS || servers.includes(server) || invalid.includes(server)) continue;

@@ -9,6 +9,7 @@
 // tag or a public prefix, sometimes used to send one service around the firewall) carve exceptions
 // for a few destinations and are not followed here. Routes learned by BGP (forced tunnelling from
 // on-premises through a gateway) are not ARM resources and are not visible either.
+import { virtualNetworkIdOf } from "../drift/cluster-profile";
 import type {
   AzureFirewallFacts,
   ClusterEgress,
@@ -47,10 +48,6 @@ export function nameOf(id: string): string {
 }
 
 /** `…/virtualNetworks/v/subnets/s` → `…/virtualNetworks/v`. */
-function parentOf(id: string): string {
-  return id.replace(/\/$/, "").split("/").slice(0, -2).join("/");
-}
-
 /** Lookups built once per topology: firewalls by private IP, hub connections by remote network. */
 interface EgressIndex {
   topology: NetworkTopology;
@@ -253,7 +250,7 @@ function reachable(
   subnetId: string,
   index: EgressIndex,
 ): AzureFirewallFacts[] {
-  const network = key(parentOf(subnetId));
+  const network = key(virtualNetworkIdOf(subnetId));
   const peered = new Set((index.virtualNetworks[network]?.peeredNetworkIds ?? []).map(key));
   const hub = index.hubByNetwork.get(network)?.hub;
   return firewalls.filter((f) => {
@@ -282,7 +279,7 @@ function atFirewall(path: PoolEgress, firewall: AzureFirewallFacts): PoolEgress 
  * to one whose routing intent sends Internet traffic to a firewall. Otherwise `orElse` stands.
  */
 function viaHub(path: PoolEgress, index: EgressIndex, orElse: string): PoolEgress {
-  const network = key(parentOf(path.subnetId ?? ""));
+  const network = key(virtualNetworkIdOf(path.subnetId ?? ""));
   const connected = index.hubByNetwork.get(network);
   if (connected === undefined) return { ...path, outcome: "bypass", reason: orElse };
   const { hub, connection } = connected;

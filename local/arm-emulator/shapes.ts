@@ -130,7 +130,8 @@ export function checkVirtualHub(resource: ArmResource): void {
   );
 }
 
-export function checkHubConnection(resource: ArmResource): void {
+/** A hub connection and a peering each name the virtual network at their other end, and need it. */
+export function checkRemoteNetwork(resource: ArmResource): void {
   referenceAt(
     propertiesAt(resource).remoteVirtualNetwork,
     "properties.remoteVirtualNetwork",
@@ -154,16 +155,6 @@ export function checkRoutingIntent(resource: ArmResource): void {
     }
     stringAt(item.nextHop, `${where}.nextHop`, true);
   });
-}
-
-export function checkPeering(resource: ArmResource): void {
-  referenceAt(
-    propertiesAt(resource).remoteVirtualNetwork,
-    "properties.remoteVirtualNetwork",
-    VNET_ID,
-    "Microsoft.Network/virtualNetworks",
-    true,
-  );
 }
 
 export function checkVirtualNetwork(resource: ArmResource): void {

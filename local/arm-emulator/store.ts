@@ -22,8 +22,7 @@ import {
 } from "./paths";
 import {
   checkAzureFirewall,
-  checkHubConnection,
-  checkPeering,
+  checkRemoteNetwork,
   checkRouteTable,
   checkRoutingIntent,
   checkSubnet,
@@ -79,7 +78,7 @@ const KINDS: Record<ResourceKind, KindSpec> = {
   virtualNetworkPeerings: {
     id: PEERING_ID,
     type: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
-    check: checkPeering,
+    check: checkRemoteNetwork,
     etag: true,
   },
   routeTables: {
@@ -99,7 +98,7 @@ const KINDS: Record<ResourceKind, KindSpec> = {
     id: HUB_CONNECTION_ID,
     type: "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections",
     parent: "virtualHubs",
-    check: checkHubConnection,
+    check: checkRemoteNetwork,
     etag: true,
   },
   routingIntents: {

@@ -333,11 +333,6 @@ export async function currentPlanView(policyId: string, changeHash: string): Pro
   }
 }
 
-/** The plan as text (see currentPlanView). */
-export async function currentPlanText(policyId: string, changeHash: string): Promise<string> {
-  return (await currentPlanView(policyId, changeHash)).text;
-}
-
 /** Why this plan asks: Microsoft's page changed, and what each cluster gains and loses by it, line by line. */
 export function adoptionText(chosen: PolicyCatalog, impact: CatalogImpact): string {
   const from = chosen.replacing ?? chosen.catalog;

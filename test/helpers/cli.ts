@@ -19,10 +19,22 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Cl
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The same, without blocking this process: needed when this process also serves the CLI (the emulator). */
-export function runCliAsync(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** A Node script of this project, run without blocking this process; its exit code, output and time. */
+export interface NodeRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function runNode(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<NodeRun> {
+  const began = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "aks-egress.js"), ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -36,6 +48,12 @@ export function runCliAsync(args: readonly string[], env: NodeJS.ProcessEnv = {}
       stderr += d.toString();
     });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - began }));
   });
+}
+
+/** The CLI without blocking this process: needed when this process also serves the CLI (the emulator). */
+export async function runCliAsync(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const { code, stdout, stderr } = await runNode(path.join(ROOT, "bin", "aks-egress.js"), args, env);
+  return { code: code ?? -1, stdout, stderr };
 }

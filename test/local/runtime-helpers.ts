@@ -2,6 +2,7 @@
 // free ports and a temporary state directory, so tests never meet a user's own `npm start`.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { type NodeRun, runNode } from "../helpers/cli";
 import { ROOT } from "../helpers/paths";
 
 export const START = path.join(ROOT, "dist", "local", "runtime", "start.js");
@@ -80,39 +81,12 @@ export function startRuntime(args: readonly string[], env: NodeJS.ProcessEnv = {
   };
 }
 
-export interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type Ran = NodeRun;
 
-function run(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ran> {
-  const began = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - began }));
-  });
-}
-
-/** `npm start` to its end (with --exit-when-done, --help, or a bad option). */
-export const runStart = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => run(START, args, env);
+export const runStart = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runNode(START, args, env);
 
 /** `npm run demo -- …`, not blocking this process. */
-export const runDemo = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => run(DEMO, args, env);
+export const runDemo = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => runNode(DEMO, args, env);
 
 /** The host URL `npm start` printed for a cloud. */
 export function appUrl(out: string, cloud: string): string {

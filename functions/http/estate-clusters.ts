@@ -95,8 +95,7 @@ export async function readEstateClusters(
         const mapping = await mapped.get(key);
         const clusters: EstateCluster[] = [];
         for (const { facts, mappedBy } of mapping?.served ?? []) {
-          if (mapping === undefined) break;
-          const nodeSubnets = await readNodeSubnets(connection, facts, mapping.subnets);
+          const nodeSubnets = await readNodeSubnets(connection, facts, mapping?.subnets);
           const { profile } = profileFromFacts(facts, nodeSubnets.cidrs, profileSettings);
           clusters.push({
             id: facts.id,

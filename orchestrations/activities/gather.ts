@@ -74,6 +74,20 @@ export function policiesInScopeOf(policyId: string, settings: GatherSettings): s
   return lower([policyId, settings.defaultPolicyId, ...(settings.policiesInScope ?? [])]);
 }
 
+/** The network these clusters' routes can lead through, read with only the lists that can matter. */
+function readTopologyFor(
+  connection: ArmConnection,
+  clusters: readonly ClusterFacts[],
+  subnets: Readonly<Record<string, SubnetRouting>>,
+  subscriptions: readonly string[],
+): Promise<NetworkTopology> {
+  return readNetworkTopology(connection, subscriptions, {
+    routeTableSubscriptions: routeTableSubscriptions(clusters, subnets),
+    hubs: (routeTables) => needsVirtualHubs(clusters, subnets, routeTables),
+    firewalls: (routeTables, hubs) => needsFirewalls(clusters, subnets, routeTables, hubs),
+  });
+}
+
 /**
  * Where these clusters' egress goes: the network read once, in bulk (route tables in the subscriptions
  * the node subnets' tables are in, then hubs and firewalls only when some route can lead to them; see
@@ -89,11 +103,7 @@ export async function readEgress(
     virtualNetworks?: Readonly<Record<string, VirtualNetworkFacts>>;
   },
 ): Promise<{ egress: ClusterEgress[]; topology: NetworkTopology }> {
-  const topology = await readNetworkTopology(connection, options.subscriptions, {
-    routeTableSubscriptions: routeTableSubscriptions(clusters, subnets),
-    hubs: (routeTables) => needsVirtualHubs(clusters, subnets, routeTables),
-    firewalls: (routeTables, hubs) => needsFirewalls(clusters, subnets, routeTables, hubs),
-  });
+  const topology = await readTopologyFor(connection, clusters, subnets, options.subscriptions);
   const egress = deriveEgress({
     clusters,
     subnets,
@@ -340,11 +350,7 @@ export function mapClusters(
       for (const p of policiesInScopeOf(policyId, settings)) subscriptions.push(subscriptionOrUndefined(p));
     const all = [...clusters.values()];
     return read("the network's route tables, firewalls and hubs", () =>
-      readNetworkTopology(connection, lower(subscriptions), {
-        routeTableSubscriptions: routeTableSubscriptions(all, listedSubnets),
-        hubs: (routeTables) => needsVirtualHubs(all, listedSubnets, routeTables),
-        firewalls: (routeTables, hubs) => needsFirewalls(all, listedSubnets, routeTables, hubs),
-      }),
+      readTopologyFor(connection, all, listedSubnets, lower(subscriptions)),
     );
   })();
   topology.catch(() => undefined);

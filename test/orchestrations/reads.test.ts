@@ -200,6 +200,9 @@ describe("ARM reads per pass", () => {
       expect(emulator.requests().filter((r) => r.method === "PUT")).toEqual([]);
       expect(reads(emulator).filter((r) => r.endsWith("/virtualNetworks"))).toHaveLength(4);
     } finally {
+      // The host still writes its state while it runs: stop it before its directory goes.
+      await app?.close();
+      app = undefined;
       fs.rmSync(stateDir, { recursive: true, force: true });
     }
   }, 90_000);

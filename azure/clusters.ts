@@ -22,6 +22,7 @@ export function factsFromCluster(cluster: ManagedCluster): ClusterFacts {
     location: cluster.location,
     ...(cluster.provisioningState ? { provisioningState: cluster.provisioningState } : {}),
     privateCluster: cluster.apiServerAccessProfile?.enablePrivateCluster === true,
+    ...(cluster.fqdn ? { fqdn: cluster.fqdn } : {}),
     ...(cluster.networkProfile?.outboundType ? { outboundType: cluster.networkProfile.outboundType } : {}),
     ...(cluster.apiServerAccessProfile?.subnetId
       ? { apiServerSubnetId: cluster.apiServerAccessProfile.subnetId }
@@ -77,6 +78,8 @@ export async function listClusters(
 export interface NodeSubnets {
   cidrs: string[];
   findings: Finding[];
+  /** The prefixes of the API server subnet (API server VNet integration), from the same lists. */
+  apiServerSubnet?: string[];
 }
 
 /** A node subnet as a pass needs it. */
@@ -266,7 +269,29 @@ export async function readNodeSubnets(
     }
     cidrs.push(...subnet.prefixes);
   }
-  return { cidrs: [...new Set(cidrs)].sort(), findings };
+  const apiServerSubnet = await readApiServerSubnet(facts, source, findings);
+  return { cidrs: [...new Set(cidrs)].sort(), findings, ...(apiServerSubnet ? { apiServerSubnet } : {}) };
+}
+
+/** The API server subnet's prefixes, read as the node subnets are; unreadable is a finding, not a guess. */
+async function readApiServerSubnet(
+  facts: ClusterFacts,
+  source: SubnetSource,
+  findings: Finding[],
+): Promise<string[] | undefined> {
+  if (facts.apiServerSubnetId === undefined) return undefined;
+  try {
+    return (await source.subnet(facts.apiServerSubnetId)).prefixes;
+  } catch (error) {
+    if (!(isRestError(error) && (error.statusCode === 404 || error.statusCode === 403))) throw error;
+    findings.push({
+      code: "SUBNET_UNREADABLE",
+      severity: "warning",
+      clusterId: facts.id,
+      message: `${facts.name}: its API server subnet ${facts.apiServerSubnetId} could not be read (${error.statusCode}); a rule that names it is not written.`,
+    });
+    return undefined;
+  }
 }
 
 function subnetParts(subnetId: string) {

@@ -48,6 +48,12 @@ export interface RenderRequest {
   parameters?: ParameterValues;
   /** Leaves out what the document says private clusters do not need. */
   privateCluster?: boolean;
+  /**
+   * `parameters.apiServerIp` was resolved from the cluster's FQDN: the rows that name the address itself
+   * use it, the tunnel rows keep the region's service tag (an address that changes in maintenance
+   * would cut the tunnel until the next pass). A person's `apiServerIp` serves both, as the page allows.
+   */
+  apiServerIpFromFqdn?: boolean;
 }
 
 export const DNS_PROXY_NOTE = "Needs DNS proxy enabled on the firewall policy.";
@@ -184,7 +190,8 @@ export function renderRules(request: RenderRequest): RuleSet {
     note(acc, entry);
   };
 
-  const apiServerAddresses = () => parameters.apiServerIp ?? [`AzureCloud.${region}`];
+  const apiServerAddresses = () =>
+    (request.apiServerIpFromFqdn === true ? undefined : parameters.apiServerIp) ?? [`AzureCloud.${region}`];
 
   for (const entry of catalog.entries) {
     if (!entryApplies(entry, request)) continue;

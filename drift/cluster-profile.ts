@@ -5,6 +5,7 @@ import {
   type Feature,
   featureOrder,
   normaliseRegion,
+  type Parameter,
   type ParameterValues,
   parseFeatures,
   parseParameters,
@@ -15,6 +16,8 @@ import { type ClusterProfile, type Finding, MODES, type Mode } from "./types";
 export const TAG_FEATURES = "aks-egress-guard/features";
 export const TAG_MODE = "aks-egress-guard/mode";
 export const TAG_FIREWALL_POLICY = "aks-egress-guard/firewall-policy";
+/** Values only the cluster knows, overriding what the network says: `apiServerIp=20.1.2.3;dnsServers=10.0.0.4,10.0.0.5`. */
+export const TAG_PARAMETERS = "aks-egress-guard/parameters";
 
 /** The parts of a managedCluster that matter here, already narrowed from ARM JSON. */
 export interface ClusterFacts {
@@ -23,6 +26,8 @@ export interface ClusterFacts {
   location: string;
   provisioningState?: string;
   privateCluster: boolean;
+  /** The public API server's FQDN (`fqdn`); its address is resolved by the adapter when a rule needs it. */
+  fqdn?: string;
   outboundType?: string;
   /** `apiServerAccessProfile.subnetId`: the API server's own subnet (API server VNet integration). */
   apiServerSubnetId?: string;
@@ -57,7 +62,14 @@ export interface ClusterNetwork {
    * a node subnet's network is its ID without `/subnets/…`. A network not among them is not known.
    */
   virtualNetworks: Readonly<Record<string, { dnsServers: readonly string[] }>>;
+  /** The prefixes of the cluster's API server subnet (API server VNet integration), when read. */
+  apiServerSubnet?: readonly string[];
+  /** The addresses the cluster's public `fqdn` resolved to, when it was resolved (see needsApiServerAddress). */
+  apiServerAddresses?: readonly string[];
 }
+
+/** Where a parameter's value came from: the network (as read this pass) or the cluster's tag. */
+export type ParameterOrigin = "network" | "tag";
 
 /** Azure-provided DNS (the platform's virtual IP): reached without a firewall rule. */
 export const AZURE_PROVIDED_DNS = "168.63.129.16";
@@ -96,8 +108,36 @@ export function dnsServersOf(
   return { servers, invalid };
 }
 
+/** The values of `name` that parse (e.g. each prefix a valid CIDR); the rest are left out. */
+function validValues(name: Parameter, raws: readonly string[]): string[] {
+  const values: string[] = [];
+  for (const raw of raws) {
+    try {
+      for (const v of parseParameters([`${name}=${raw}`])[name] ?? [])
+        if (!values.includes(v)) values.push(v);
+    } catch (error) {
+      if (!isGuardError(error)) throw error;
+    }
+  }
+  return values;
+}
+
+/**
+ * Whether a rule needs the public API server's own address: only the pod-api-access rows name it
+ * ("APIServerPublicIP"), and a private cluster has none. The tunnel rows keep the region's service
+ * tag unless a person gave the address (see README: a resolved address can change in maintenance).
+ * A `apiServerIp` in the parameters tag makes resolving needless.
+ */
+export function needsApiServerAddress(facts: ClusterFacts, features: readonly Feature[]): boolean {
+  if (facts.privateCluster || facts.fqdn === undefined || !features.includes("pod-api-access")) return false;
+  const tag = tagValue(facts.tags, TAG_PARAMETERS);
+  return tag === undefined || !/(^|;)\s*apiServerIp\s*=/.test(tag);
+}
+
 export interface ProfileResult {
   profile: ClusterProfile;
+  /** Where each filled parameter came from (check --cluster prints it). */
+  parameterOrigins: Partial<Record<Parameter, ParameterOrigin>>;
   /** The policy named by the cluster's tag, when valid. */
   firewallPolicyId?: string;
   findings: Finding[];
@@ -236,15 +276,46 @@ export function profileFromFacts(
   }
 
   const parameters: ParameterValues = {};
+  const parameterOrigins: Partial<Record<Parameter, ParameterOrigin>> = {};
+  const fill = (name: Parameter, values: readonly string[], origin: ParameterOrigin) => {
+    parameters[name] = values;
+    parameterOrigins[name] = origin;
+  };
   if (network !== undefined) {
     const dns = dnsServersOf(facts, network);
-    if (dns.servers.length > 0) parameters.dnsServers = dns.servers;
+    if (dns.servers.length > 0) fill("dnsServers", dns.servers, "network");
     if (dns.invalid.length > 0)
       finding(
         "BAD_DNS_SERVER",
         "warning",
         `${facts.name}: its virtual network names DNS server(s) ${dns.invalid.join(", ")}, which are not IP addresses; no rule is written for them.`,
       );
+    const subnet = validValues("apiServerSubnet", network.apiServerSubnet ?? []);
+    if (subnet.length > 0) fill("apiServerSubnet", subnet, "network");
+    // Only where a rule needs the address itself (see needsApiServerAddress); never for a private cluster.
+    const addresses = validValues("apiServerIp", network.apiServerAddresses ?? []);
+    if (addresses.length > 0 && needsApiServerAddress(facts, features))
+      fill("apiServerIp", addresses, "network");
+  }
+  const parametersTag = tagValue(facts.tags, TAG_PARAMETERS);
+  if (parametersTag !== undefined) {
+    try {
+      const given = parseParameters(
+        parametersTag
+          .split(";")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
+      );
+      for (const [name, values] of Object.entries(given) as [Parameter, readonly string[]][])
+        fill(name, values, "tag");
+    } catch (error) {
+      if (!isGuardError(error)) throw error;
+      finding(
+        "BAD_TAG",
+        "warning",
+        `${facts.name}: tag ${TAG_PARAMETERS}="${parametersTag}" ignored: ${error.message} Write name=value pairs separated by ";", e.g. apiServerIp=20.1.2.3;dnsServers=10.0.0.4,10.0.0.5.`,
+      );
+    }
   }
 
   // An unknown region is passed through as written: the drift engine then keeps the cluster's
@@ -263,9 +334,10 @@ export function profileFromFacts(
     region,
     features: features.filter((f) => f !== "base"),
     parameters,
+    ...(parameterOrigins.apiServerIp === "network" ? { apiServerIpFromFqdn: true } : {}),
     privateCluster: facts.privateCluster,
     nodeSubnets: [...new Set(subnetCidrs)].sort(),
     ...(mode ? { mode } : {}),
   };
-  return { profile, findings, ...(firewallPolicyId ? { firewallPolicyId } : {}) };
+  return { profile, parameterOrigins, findings, ...(firewallPolicyId ? { firewallPolicyId } : {}) };
 }

@@ -174,9 +174,11 @@ function featureMask(cluster: ClusterProfile): number {
 function parametersKey(cluster: ClusterProfile): string {
   const names = Object.keys(cluster.parameters);
   if (names.length === 0) return "";
-  return JSON.stringify(
+  const text = JSON.stringify(
     names.sort(byText).map((k) => [k, cluster.parameters[k as keyof typeof cluster.parameters]]),
   );
+  // A resolved API server address renders the tunnel rows differently from a given one.
+  return cluster.apiServerIpFromFqdn === true ? `${text}|fromFqdn` : text;
 }
 
 /** Merges what another rendering says of an atom (features, purposes) into what is known. */
@@ -393,6 +395,7 @@ function render(
     features: cluster.features,
     parameters: cluster.parameters,
     privateCluster: cluster.privateCluster,
+    ...(cluster.apiServerIpFromFqdn === true ? { apiServerIpFromFqdn: true } : {}),
   });
   const leftOut = dnsProxyEnabled
     ? []

@@ -18,6 +18,12 @@ export interface ClusterProfile {
   features: Feature[];
   /** Cluster-known parameters, e.g. apiServerIp when resolved. */
   parameters: ParameterValues;
+  /**
+   * `parameters.apiServerIp` was resolved from the cluster's FQDN, not given by a person: it serves the
+   * rows that name the API server's own address, while the tunnel rows keep the region's service tag,
+   * which survives the address changing in maintenance.
+   */
+  apiServerIpFromFqdn?: boolean;
   privateCluster: boolean;
   /** CIDRs of the subnets of every agent pool; the rules' sources. Empty when none could be read. */
   nodeSubnets: string[];

@@ -107,6 +107,9 @@ param debounceSeconds int = 30
 @description('Comma-separated features no cluster shows, e.g. ubuntu-updates (AKS_EGRESS_DEFAULT_FEATURES).')
 param defaultFeatures string = ''
 
+@description('Comma-separated DNS servers (ip or ip:port) asked for public API server addresses; the host\'s when empty (AKS_EGRESS_RESOLVERS).')
+param resolvers string = ''
+
 @description('Allow * as source for clusters whose subnets cannot be read (AKS_EGRESS_ALLOW_ANY_SOURCE).')
 param allowAnySource bool = false
 
@@ -305,6 +308,7 @@ module functionApp 'modules/functionapp.bicep' = {
       catalogWatchUrl: catalogWatchUrl
       debounceSeconds: debounceSeconds
       defaultFeatures: defaultFeatures
+      resolvers: resolvers
       allowAnySource: allowAnySource
       taskHubName: taskHubName
     }

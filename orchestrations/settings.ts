@@ -1,6 +1,7 @@
 // The app's settings: environment variables (app settings in Azure, local.settings.json locally),
 // read and validated once, with one message that names every bad setting.
 import { z } from "zod";
+import { resolverServerProblem } from "../azure/api-server-address";
 import {
   CLOUDS,
   type Cloud,
@@ -54,6 +55,11 @@ export interface AppSettings {
   catalogStoreUrl?: string;
   debounceSeconds: number;
   defaultFeatures: Feature[];
+  /**
+   * DNS servers (`ip`, `ip:port`) a pass asks for public API servers' addresses; the host's own when
+   * empty. The firewall's DNS proxy gives the answer the nodes see.
+   */
+  resolvers: string[];
   allowAnySource: boolean;
   /** Base URL for approval links, e.g. https://myapp.azurewebsites.net. */
   publicBaseUrl: string;
@@ -90,6 +96,7 @@ export const SETTING_NAMES = {
   catalogStoreUrl: "AKS_EGRESS_CATALOG_STORE_URL",
   debounceSeconds: "AKS_EGRESS_DEBOUNCE_SECONDS",
   defaultFeatures: "AKS_EGRESS_DEFAULT_FEATURES",
+  resolvers: "AKS_EGRESS_RESOLVERS",
   allowAnySource: "AKS_EGRESS_ALLOW_ANY_SOURCE",
   publicBaseUrl: "AKS_EGRESS_PUBLIC_BASE_URL",
   armEndpoint: "AKS_EGRESS_ARM_ENDPOINT",
@@ -198,6 +205,11 @@ export function loadSettings(env: Env = process.env): AppSettings {
   const badSubscriptions = subscriptions.filter((s) => !GUID.test(s));
   if (badSubscriptions.length > 0)
     problems.push(`${SETTING_NAMES.subscriptions}: not a subscription ID: ${badSubscriptions.join(", ")}`);
+  const resolvers = list(get("resolvers"));
+  for (const server of resolvers) {
+    const problem = resolverServerProblem(server);
+    if (problem !== undefined) problems.push(`${SETTING_NAMES.resolvers}: ${problem}`);
+  }
   let defaultFeatures: Feature[] = [];
   try {
     defaultFeatures = parseFeatures(list(get("defaultFeatures")));
@@ -239,6 +251,7 @@ export function loadSettings(env: Env = process.env): AppSettings {
     ...(defaultPolicyId ? { defaultPolicyId } : {}),
     includeUntaggedWhenDefault: asBool(check("includeUntaggedWhenDefault", bool(), "false")),
     subscriptions,
+    resolvers: resolvers.filter((s) => resolverServerProblem(s) === undefined),
     groupName: check(
       "groupName",
       z

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { Option } from "commander";
+import { resolverServerProblem } from "../../azure/api-server-address";
 import { type ArmConnection, armConnection, isLocalEndpoint } from "../../azure/clients";
 import { CLOUD_ENDPOINTS } from "../../azure/clouds";
 import { readCluster, type SubnetFacts, subnetsByNetworkList } from "../../azure/clusters";
@@ -14,7 +15,7 @@ import { DEFAULT_CATALOG_VERSION, loadCatalog, parseCloud, parseFeatures } from 
 import { type ClusterFacts, profileFromFacts } from "../../drift/cluster-profile";
 import { migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
-import type { Finding, Plan } from "../../drift/types";
+import type { ClusterProfile, Finding, Plan } from "../../drift/types";
 import { GuardError, isGuardError } from "../../errors";
 import { readEgress, tagDisagreement } from "../../orchestrations/activities/gather";
 import { applyPlan, checkPolicy, type PassSettings } from "../../orchestrations/activities/plan";
@@ -49,7 +50,37 @@ interface CheckOptions {
   defaultFeatures: string[];
   allowAnySource: boolean;
   includeUntagged: boolean;
+  resolver: string[];
   format: "table" | "json";
+}
+
+const RESOLVERS_VARIABLE = "AKS_EGRESS_RESOLVERS";
+
+/** --resolver, else $AKS_EGRESS_RESOLVERS, else none (the host's DNS); a bad server is named. */
+function resolversFrom(options: CheckOptions): string[] {
+  const given =
+    options.resolver.length > 0
+      ? options.resolver
+      : (process.env[RESOLVERS_VARIABLE] ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
+  for (const server of given) {
+    const problem = resolverServerProblem(server);
+    if (problem !== undefined) throw new GuardError("BAD_ARGUMENT", `--resolver: ${problem}.`);
+  }
+  return given;
+}
+
+/** What the pass filled in from the network (or the parameters tag) for one cluster, for the path. */
+export function formatClusterParameters(profile: ClusterProfile): string | undefined {
+  const entries = Object.entries(profile.parameters);
+  if (entries.length === 0) return undefined;
+  const items = entries.map(
+    ([name, values]) =>
+      `${name}=${(values ?? []).join(",")}${name === "apiServerIp" && profile.apiServerIpFromFqdn ? " (resolved from its API server FQDN)" : ""}`,
+  );
+  return `Values only the cluster knows: ${items.join("; ")}`;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -278,6 +309,12 @@ export function registerCheckCommand(program: Command, context: CliContext): voi
       false,
     )
     .option(
+      "--resolver <ip[:port]>",
+      `a DNS server for public API server addresses (repeatable; default: $${RESOLVERS_VARIABLE}, else the host's)`,
+      collect,
+      [],
+    )
+    .option(
       "--include-untagged",
       "this is the default policy: it also serves clusters with no policy tag",
       false,
@@ -326,6 +363,7 @@ async function runCheck(
     includeUntaggedWhenDefault: options.includeUntagged,
     ...(options.includeUntagged && options.firewallPolicy ? { defaultPolicyId: options.firewallPolicy } : {}),
     defaultFeatures: parseFeatures(options.defaultFeatures),
+    resolvers: resolversFrom(options),
   };
   let policyId = options.firewallPolicy;
   let path: ClusterPath | undefined;
@@ -347,8 +385,15 @@ async function runCheck(
     settings.subscriptions = [...settings.subscriptions, path.facts.id.split("/")[2] ?? ""];
     settings.policiesInScope = [policyId];
   }
-  const egressOf = path ? { egress: path.egress } : {};
-  let { plan } = await checkPolicy(connection, policyId, settings);
+  const checked = await checkPolicy(connection, policyId, settings);
+  let { plan } = checked;
+  const profile =
+    path && checked.gathered.clusters.find((c) => c.id.toLowerCase() === path.facts.id.toLowerCase());
+  const parameters = profile && formatClusterParameters(profile);
+  if (parameters !== undefined && options.format !== "json") context.io.out(`${parameters}\n\n`);
+  const egressOf = path
+    ? { egress: path.egress, ...(profile ? { parameters: profile.parameters } : {}) }
+    : {};
   const show = (p: Plan) => (options.format === "json" ? undefined : context.io.out(`${formatPlan(p)}\n`));
   show(plan);
 

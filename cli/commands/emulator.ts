@@ -34,8 +34,9 @@ export function registerEmulatorCommand(program: Command, context: CliContext): 
         [
           `ARM emulator listening on ${emulator.endpoint}`,
           `CA certificate: ${emulator.caFile}`,
+          `DNS for its clusters' API server FQDNs: ${emulator.dnsServer}`,
           "Use it with (the same variables the app reads):",
-          `  export ${ENDPOINT_VARIABLE}=${emulator.endpoint} ${CA_FILE_VARIABLE}=${emulator.caFile}`,
+          `  export ${ENDPOINT_VARIABLE}=${emulator.endpoint} ${CA_FILE_VARIABLE}=${emulator.caFile} AKS_EGRESS_RESOLVERS=${emulator.dnsServer}`,
           "  aks-egress check --firewall-policy <id>",
           "Press Ctrl-C to stop.",
           "",

@@ -174,6 +174,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       AKS_EGRESS_CATALOG_STORE_URL: catalogStoreUrl
       AKS_EGRESS_DEBOUNCE_SECONDS: string(guard.debounceSeconds)
       AKS_EGRESS_DEFAULT_FEATURES: guard.defaultFeatures
+      AKS_EGRESS_RESOLVERS: guard.resolvers
       AKS_EGRESS_ALLOW_ANY_SOURCE: guard.allowAnySource ? 'true' : 'false'
       AKS_EGRESS_PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
       // AKS_EGRESS_ARM_ENDPOINT and AKS_EGRESS_ARM_CA_FILE are for the local ARM emulator only: never set here.

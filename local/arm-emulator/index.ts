@@ -19,6 +19,7 @@ import { GuardError } from "../../errors";
 import { BLOB_PATH_PREFIX, type BlobService } from "./blob";
 import { createCertificates } from "./certificates";
 import { EmulatorCore, type EmulatorSettings } from "./core";
+import { type DnsAnswer, startEmulatorDns } from "./dns";
 import { parseSeed, readSeedFile } from "./seed";
 import { createArmServer } from "./server";
 import { type ReceivedCloudEvent, TOPIC_PATH } from "./topic";
@@ -102,6 +103,13 @@ export interface ArmEmulator {
    * rule collection groups. Also `PUT /_emulator/resources`. Throws naming what is wrong.
    */
   upsert(resource: ArmResource): void;
+  /**
+   * The clusters' public DNS (`127.0.0.1:PORT`, for AKS_EGRESS_RESOLVERS): each managedCluster's `fqdn`
+   * resolves to a stable 20.x.y.z address unless `setDnsAnswer` says otherwise.
+   */
+  readonly dnsServer: string;
+  /** What an FQDN resolves to from now on ("fail" answers SERVFAIL); undefined restores the default. */
+  setDnsAnswer(fqdn: string, answer: DnsAnswer | undefined): void;
   close(): Promise<void>;
 }
 
@@ -152,6 +160,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     });
   }
   const { port } = server.address() as AddressInfo;
+  const dns = await startEmulatorDns(() => core.store.snapshot().managedClusters, host);
   const endpoint = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
   let closed: Promise<void> | undefined;
 
@@ -179,12 +188,16 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     upsert: (resource) => {
       core.store.upsert(resource);
     },
+    dnsServer: dns.server,
+    setDnsAnswer: (fqdn, answer) => dns.setAnswer(fqdn, answer),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Clients keep connections alive; without this, close() would wait for them to idle out.
         server.closeAllConnections();
-      }).then(() => certificates.dispose());
+      })
+        .then(() => dns.close())
+        .then(() => certificates.dispose());
       return closed;
     },
   };

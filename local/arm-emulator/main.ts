@@ -1,6 +1,6 @@
 // Runs the emulator as its own process, for the local runtime, demos and curl:
 //   node dist/local/arm-emulator/main.js --seed test/fixtures/arm/small-estate.json --port 8443
-// Prints one JSON line `{ endpoint, caFile }` once it listens; stops on SIGINT/SIGTERM.
+// Prints one JSON line `{ endpoint, caFile, dnsServer }` once it listens; stops on SIGINT/SIGTERM.
 import { parseArgs } from "node:util";
 import { startArmEmulator } from "./index";
 
@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     ...(lroDelayMs !== undefined ? { lroDelayMs } : {}),
     ...(lroRetryAfterSeconds !== undefined ? { lroRetryAfterSeconds } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ endpoint: emulator.endpoint, caFile: emulator.caFile })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ endpoint: emulator.endpoint, caFile: emulator.caFile, dnsServer: emulator.dnsServer })}\n`,
+  );
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
   };

@@ -182,6 +182,8 @@ export async function runEstate(config: RunnerConfig, send: (message: RunnerMess
         AKS_EGRESS_FIREWALL_POLICIES: policies.join(","),
         AKS_EGRESS_ARM_ENDPOINT: emulator.endpoint,
         AKS_EGRESS_ARM_CA_FILE: emulator.caFile,
+        // Public API servers' addresses: the emulator's DNS answers for its clusters' FQDNs.
+        AKS_EGRESS_RESOLVERS: emulator.dnsServer,
         AKS_EGRESS_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
         // Approval links go only to a notification topic; the emulator serves a stand-in for one.
         AKS_EGRESS_NOTIFICATION_TOPIC_ENDPOINT: emulator.topicEndpoint,

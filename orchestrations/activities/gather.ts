@@ -1,5 +1,6 @@
 // Step 1-3 of a pass (DESIGN §1): the clusters a policy serves, as profiles, and the policy as read.
 
+import { apiServerResolver, type Resolved } from "../../azure/api-server-address";
 import type { ArmConnection } from "../../azure/clients";
 import {
   listClusters,
@@ -13,7 +14,14 @@ import { readPolicySnapshot } from "../../azure/firewall";
 import { parseResourceId } from "../../azure/resource-id";
 import { readNetworkTopology } from "../../azure/topology";
 import type { Feature } from "../../catalog";
-import { type ClusterFacts, profileFromFacts, TAG_FIREWALL_POLICY } from "../../drift/cluster-profile";
+import { apiServerAddressCheck } from "../../drift/api-server";
+import {
+  type ClusterFacts,
+  needsApiServerAddress,
+  type ProfileSettings,
+  profileFromFacts,
+  TAG_FIREWALL_POLICY,
+} from "../../drift/cluster-profile";
 import { ownerOfCollection } from "../../drift/naming";
 import { type MappedBy, servedBy } from "../../drift/served";
 import type { ClusterProfile, Finding, PolicySnapshot, RuleCollectionGroup } from "../../drift/types";
@@ -46,6 +54,8 @@ export interface GatherSettings {
    * live there) are read for the routes. This policy and the default one are always in scope.
    */
   policiesInScope?: readonly string[];
+  /** DNS servers for public API server addresses (AKS_EGRESS_RESOLVERS); the host's when absent or empty. */
+  resolvers?: readonly string[];
 }
 
 export interface GatheredPolicy {
@@ -407,6 +417,25 @@ export function mapClusters(
 }
 
 /**
+ * The public API server addresses the served clusters' rules name (see needsApiServerAddress), by
+ * lower-cased cluster ID, asked side by side with one query per FQDN. Clusters that need none are
+ * not looked up: most rules use the region's service tag.
+ */
+async function resolveApiServers(
+  clusters: readonly ClusterFacts[],
+  profileSettings: ProfileSettings,
+  resolvers: readonly string[] | undefined,
+): Promise<Map<string, Resolved>> {
+  const wanted = clusters.filter((facts) =>
+    needsApiServerAddress(facts, profileFromFacts(facts, [], profileSettings).profile.features),
+  );
+  if (wanted.length === 0) return new Map();
+  const resolver = apiServerResolver(resolvers);
+  const answers = await Promise.all(wanted.map((facts) => resolver.resolve(facts.fqdn as string)));
+  return new Map(wanted.map((facts, i) => [facts.id.toLowerCase(), answers[i] as Resolved]));
+}
+
+/**
  * Reads the estate once, in bulk (see mapClusters): the policy and its groups (one GET, one list),
  * the clusters (one list per subscription) and their node subnets (one virtual-network list per
  * subscription, see subnetsByNetworkList), then the network's routes. Only clusters the managed group
@@ -432,15 +461,31 @@ export async function gatherPolicy(
   const clusters: ClusterProfile[] = [];
   const findings: Finding[] = [];
   const egress: ClusterEgress[] = [];
+  const profileSettings = { cloud: settings.cloud, defaultFeatures: settings.defaultFeatures };
+  const addresses = await resolveApiServers(servedFacts, profileSettings, settings.resolvers);
   for (const facts of servedFacts) {
     const nodeSubnets = await readNodeSubnets(connection, facts, subnets);
-    // Parameters the network knows (custom DNS servers from the node subnets' virtual networks).
-    const result = profileFromFacts(
+    // Parameters the network knows: custom DNS servers from the node subnets' virtual networks, the
+    // API server subnet, and the public API server's address where a rule names it.
+    const resolved = addresses.get(facts.id.toLowerCase());
+    const network = (apiServerAddresses?: readonly string[]) => ({
+      virtualNetworks,
+      ...(nodeSubnets.apiServerSubnet ? { apiServerSubnet: nodeSubnets.apiServerSubnet } : {}),
+      ...(apiServerAddresses ? { apiServerAddresses } : {}),
+    });
+    let result = profileFromFacts(
       facts,
       nodeSubnets.cidrs,
-      { cloud: settings.cloud, defaultFeatures: settings.defaultFeatures },
-      { virtualNetworks },
+      profileSettings,
+      network(resolved && "addresses" in resolved ? resolved.addresses : undefined),
     );
+    if (resolved !== undefined && facts.fqdn !== undefined) {
+      // A changed address is reported; a failed lookup keeps the address the group allows.
+      const checked = apiServerAddressCheck(result.profile, facts.fqdn, resolved, group);
+      if (checked.keep)
+        result = profileFromFacts(facts, nodeSubnets.cidrs, profileSettings, network(checked.keep));
+      findings.push(...checked.findings);
+    }
     const routes = egressOf.get(facts.id.toLowerCase());
     const disagreement = result.firewallPolicyId
       ? tagDisagreement(facts, result.firewallPolicyId, routes)

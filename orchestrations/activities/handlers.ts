@@ -62,6 +62,7 @@ export function passSettingsFrom(settings: AppSettings): PassSettings {
     includeUntaggedWhenDefault: settings.includeUntaggedWhenDefault,
     ...(settings.defaultPolicyId ? { defaultPolicyId: settings.defaultPolicyId } : {}),
     defaultFeatures: settings.defaultFeatures,
+    resolvers: settings.resolvers,
   };
 }
 

@@ -9,6 +9,10 @@ let emulator: ArmEmulator;
 let env: NodeJS.ProcessEnv;
 const routed = clusterResource("aks-routed", { system: IDS.snetRouted, user: IDS.snetRoutedUser });
 const bypass = clusterResource("aks-bypass", { system: IDS.snetInternet });
+const podApi = {
+  ...clusterResource("aks-podapi", { system: IDS.snetRouted }),
+  tags: { "aks-egress-guard/features": "+pod-api-access" },
+};
 const tagged = {
   ...clusterResource("aks-tagged", { system: IDS.snetRouted }),
   tags: { "aks-egress-guard/firewall-policy": IDS.vwanPolicy },
@@ -16,7 +20,7 @@ const tagged = {
 
 beforeAll(async () => {
   emulator = await startArmEmulator({
-    seed: { ...topologySeed(), managedClusters: [routed, bypass, tagged] },
+    seed: { ...topologySeed(), managedClusters: [routed, bypass, tagged, podApi] },
     lroDelayMs: 20,
   });
   env = { AKS_EGRESS_ARM_ENDPOINT: emulator.endpoint, AKS_EGRESS_ARM_CA_FILE: emulator.caFile };
@@ -68,5 +72,25 @@ describe("aks-egress check --cluster", () => {
     const out = JSON.parse(run.stdout) as { egress: { routedPolicyId: string; pools: unknown[] } };
     expect(out.egress.routedPolicyId).toBe(IDS.policy);
     expect(out.egress.pools).toHaveLength(2);
+  });
+
+  it("--resolver: the public API server's address from its FQDN, printed with the values it fills", async () => {
+    const fqdn = "aks-podapi-3f9c2a1b.hcp.westeurope.azmk8s.io";
+    emulator.setDnsAnswer(fqdn, ["20.61.7.9"]);
+    const run = await runCli(["check", "--cluster", podApi.id, "--resolver", emulator.dnsServer], env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(
+      /^Values only the cluster knows: .*apiServerIp=20\.61\.7\.9 \(resolved from its API server FQDN\)$/m,
+    );
+    expect(run.stdout).toContain("+ 20.61.7.9 TCP:443 (pod-api-access)");
+  });
+
+  it("--resolver that is not an address: a clear error, nothing read", async () => {
+    emulator.clearRequests();
+    const run = await runCli(["check", "--cluster", podApi.id, "--resolver", "dns.example.com"], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--resolver: "dns.example.com" is not an IP address');
+    expect(emulator.requests()).toEqual([]);
   });
 });

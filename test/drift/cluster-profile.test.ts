@@ -4,6 +4,7 @@ import {
   type ClusterFacts,
   detectFeatures,
   dnsServersOf,
+  needsApiServerAddress,
   profileFromFacts,
 } from "../../drift/cluster-profile";
 import { servesCluster } from "../../drift/served";
@@ -204,5 +205,80 @@ describe("dnsServersOf: custom DNS servers from the node subnets' virtual networ
     const azure = { [vnet("vnet-a").toLowerCase()]: { dnsServers: ["168.63.129.16"] } };
     expect(profileFromFacts(withPools, [], base, { virtualNetworks: azure }).profile.parameters).toEqual({});
     expect(profileFromFacts(withPools, [], base).profile.parameters).toEqual({});
+  });
+});
+
+describe("values only the cluster knows: the network's, and the parameters tag over them", () => {
+  const settings = { cloud: "AzureCloud" as const, defaultFeatures: [] };
+  const network = {
+    virtualNetworks: {},
+    apiServerSubnet: ["10.1.0.0/28", "not-a-cidr"],
+    apiServerAddresses: ["20.1.2.3"],
+  };
+  const podApi = { "aks-egress-guard/features": "+pod-api-access" };
+  const withFqdn = (over: Partial<ClusterFacts> = {}) =>
+    facts({ fqdn: "aks1-x.hcp.westeurope.azmk8s.io", ...over });
+
+  it("fills apiServerSubnet from the API server subnet's valid prefixes", () => {
+    const result = profileFromFacts(withFqdn(), [], settings, network);
+    expect(result.profile.parameters.apiServerSubnet).toEqual(["10.1.0.0/28"]);
+    expect(result.parameterOrigins.apiServerSubnet).toBe("network");
+  });
+
+  it("fills apiServerIp only for a public cluster whose rows name the address (pod-api-access)", () => {
+    expect(
+      profileFromFacts(withFqdn(), [], settings, network).profile.parameters.apiServerIp,
+    ).toBeUndefined();
+    const pod = profileFromFacts(withFqdn({ tags: podApi }), [], settings, network).profile;
+    expect(pod.parameters.apiServerIp).toEqual(["20.1.2.3"]);
+    expect(pod.apiServerIpFromFqdn).toBe(true);
+    const privateOne = profileFromFacts(
+      withFqdn({ tags: podApi, privateCluster: true }),
+      [],
+      settings,
+      network,
+    );
+    expect(privateOne.profile.parameters.apiServerIp).toBeUndefined();
+  });
+
+  it("needsApiServerAddress: public, with an FQDN, pod-api-access, and no address in the tag", () => {
+    expect(needsApiServerAddress(withFqdn(), ["pod-api-access"])).toBe(true);
+    expect(needsApiServerAddress(withFqdn(), [])).toBe(false);
+    expect(needsApiServerAddress(facts(), ["pod-api-access"])).toBe(false);
+    expect(needsApiServerAddress(withFqdn({ privateCluster: true }), ["pod-api-access"])).toBe(false);
+    expect(
+      needsApiServerAddress(
+        withFqdn({ tags: { "aks-egress-guard/parameters": "dnsServers=10.0.0.4; apiServerIp=20.1.1.1" } }),
+        ["pod-api-access"],
+      ),
+    ).toBe(false);
+  });
+
+  it("the tag aks-egress-guard/parameters overrides the network, value by value", () => {
+    const tags = {
+      ...podApi,
+      "aks-egress-guard/parameters": "apiServerIp=20.50.1.10; dnsServers=10.0.0.4,10.0.0.5",
+    };
+    const result = profileFromFacts(withFqdn({ tags }), [], settings, network);
+    expect(result.profile.parameters).toEqual({
+      apiServerSubnet: ["10.1.0.0/28"],
+      apiServerIp: ["20.50.1.10"],
+      dnsServers: ["10.0.0.4", "10.0.0.5"],
+    });
+    expect(result.parameterOrigins).toEqual({
+      apiServerSubnet: "network",
+      apiServerIp: "tag",
+      dnsServers: "tag",
+    });
+    expect(result.profile.apiServerIpFromFqdn).toBeUndefined();
+  });
+
+  it("a bad parameters tag is a BAD_TAG finding naming it, and none of its values is used", () => {
+    const tags = { "aks-egress-guard/parameters": "apiServerIp=20.50.1.10;dnsServers=ten" };
+    const result = profileFromFacts(withFqdn({ tags }), [], settings);
+    expect(result.profile.parameters).toEqual({});
+    expect(result.findings.map((f) => f.code)).toEqual(["BAD_TAG"]);
+    expect(result.findings[0]?.message).toContain('bad value "ten" for parameter dnsServers');
+    expect(result.findings[0]?.message).toContain("aks-egress-guard/parameters");
   });
 });

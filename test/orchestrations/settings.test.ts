@@ -195,3 +195,22 @@ function minimalEnv() {
     AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
   };
 }
+
+describe("AKS_EGRESS_RESOLVERS: DNS servers for public API server addresses", () => {
+  it("takes ip, ip:port and [ipv6]:port; empty means the host's DNS", () => {
+    expect(loadSettings(minimal).resolvers).toEqual([]);
+    expect(
+      loadSettings({ ...minimal, AKS_EGRESS_RESOLVERS: "10.0.1.4, 127.0.0.1:5353,[::1]:53" }).resolvers,
+    ).toEqual(["10.0.1.4", "127.0.0.1:5353", "[::1]:53"]);
+  });
+
+  it("names a server that is not an address, or a bad port", () => {
+    const found = problems({
+      ...minimal,
+      AKS_EGRESS_RESOLVERS: "dns.example.com,10.0.0.1:99999,1.2.3.4:5:6",
+    });
+    expect(found.join("\n")).toContain('AKS_EGRESS_RESOLVERS: "dns.example.com" is not an IP address');
+    expect(found.join("\n")).toContain('AKS_EGRESS_RESOLVERS: "10.0.0.1:99999" has a bad port');
+    expect(found.join("\n")).toContain('AKS_EGRESS_RESOLVERS: "1.2.3.4:5:6" is not an IP address');
+  });
+});

@@ -254,42 +254,43 @@ export async function readNodeSubnets(
       });
       continue;
     }
-    let subnet: SubnetFacts;
-    try {
-      subnet = await source.subnet(pool.vnetSubnetId);
-    } catch (error) {
-      if (!(isRestError(error) && (error.statusCode === 404 || error.statusCode === 403))) throw error;
-      findings.push({
-        code: "SUBNET_UNREADABLE",
-        severity: "error",
-        clusterId: facts.id,
-        message: `${facts.name}: subnet ${pool.vnetSubnetId} of pool ${pool.name} could not be read (${error.statusCode}).`,
-      });
-      continue;
-    }
-    cidrs.push(...subnet.prefixes);
+    const subnet = await readOrReport(source, pool.vnetSubnetId, findings, (status) => ({
+      code: "SUBNET_UNREADABLE",
+      severity: "error",
+      clusterId: facts.id,
+      message: `${facts.name}: subnet ${pool.vnetSubnetId} of pool ${pool.name} could not be read (${status}).`,
+    }));
+    if (subnet !== undefined) cidrs.push(...subnet.prefixes);
   }
-  const apiServerSubnet = await readApiServerSubnet(facts, source, findings);
-  return { cidrs: [...new Set(cidrs)].sort(), findings, ...(apiServerSubnet ? { apiServerSubnet } : {}) };
+  // The API server subnet (API server VNet integration), read as the node subnets are.
+  const apiServer =
+    facts.apiServerSubnetId === undefined
+      ? undefined
+      : await readOrReport(source, facts.apiServerSubnetId, findings, (status) => ({
+          code: "SUBNET_UNREADABLE",
+          severity: "warning",
+          clusterId: facts.id,
+          message: `${facts.name}: its API server subnet ${facts.apiServerSubnetId} could not be read (${status}); a rule that names it is not written.`,
+        }));
+  return {
+    cidrs: [...new Set(cidrs)].sort(),
+    findings,
+    ...(apiServer ? { apiServerSubnet: apiServer.prefixes } : {}),
+  };
 }
 
-/** The API server subnet's prefixes, read as the node subnets are; unreadable is a finding, not a guess. */
-async function readApiServerSubnet(
-  facts: ClusterFacts,
+/** A subnet, or undefined with a finding when ARM says it does not exist or may not be read. */
+async function readOrReport(
   source: SubnetSource,
+  subnetId: string,
   findings: Finding[],
-): Promise<string[] | undefined> {
-  if (facts.apiServerSubnetId === undefined) return undefined;
+  unreadable: (status: number) => Finding,
+): Promise<SubnetFacts | undefined> {
   try {
-    return (await source.subnet(facts.apiServerSubnetId)).prefixes;
+    return await source.subnet(subnetId);
   } catch (error) {
     if (!(isRestError(error) && (error.statusCode === 404 || error.statusCode === 403))) throw error;
-    findings.push({
-      code: "SUBNET_UNREADABLE",
-      severity: "warning",
-      clusterId: facts.id,
-      message: `${facts.name}: its API server subnet ${facts.apiServerSubnetId} could not be read (${error.statusCode}); a rule that names it is not written.`,
-    });
+    findings.push(unreadable(error.statusCode));
     return undefined;
   }
 }

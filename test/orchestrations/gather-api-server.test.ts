@@ -2,18 +2,16 @@
 // FQDN (Node's real resolver asking the emulator's DNS), a finding when it changes, the address kept
 // when DNS fails, the parameters tag overriding, and the API server subnet of VNet integration. The
 // pass's own gathering, planning and writing, the real SDK, the ARM emulator, the demo estate.
-import fs from "node:fs";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ArmEmulator, type EmulatorSeed, startArmEmulator } from "../../local/arm-emulator";
 import { defaultAddressOf } from "../../local/arm-emulator/dns";
 import { applyPlan, checkPolicy } from "../../orchestrations/activities/plan";
+import { demoEstate, networkRulesOf } from "../helpers/demo-estate";
 import {
   DEMO_POLICY as POLICY,
   passSettings,
   DEMO_SUBSCRIPTION as SUBSCRIPTION,
 } from "../helpers/pass-settings";
-import { ROOT } from "../helpers/paths";
 import { emulatorConnection } from "../local/arm-emulator-helpers";
 
 const WEB_FQDN = "aks-weu-web-3f9c2a1b.hcp.westeurope.azmk8s.io";
@@ -26,13 +24,11 @@ interface Cluster {
 }
 
 /** The demo estate with aks-weu-web changed by `change` (it is untagged and found by its route). */
-function seed(change: (web: Cluster, estate: { subnets: { id: string }[] }) => void): EmulatorSeed {
-  const estate = JSON.parse(
-    fs.readFileSync(path.join(ROOT, "local", "demo", "estates", "azurecloud.json"), "utf8"),
-  ) as EmulatorSeed & { managedClusters: Cluster[]; subnets: { id: string }[] };
+function seed(change: (web: Cluster) => void): EmulatorSeed {
+  const estate = demoEstate<EmulatorSeed & { managedClusters: Cluster[] }>();
   const web = estate.managedClusters.find((c) => c.name === "aks-weu-web");
   if (web === undefined) throw new Error("demo estate changed");
-  change(web, estate);
+  change(web);
   return estate;
 }
 
@@ -48,28 +44,16 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-interface NetworkRule {
-  ruleType?: string;
-  ipProtocols?: string[];
-  destinationPorts?: string[];
-  destinationAddresses?: string[];
-  sourceAddresses?: string[];
-}
-
 async function start(estate: EmulatorSeed) {
   emulator = await startArmEmulator({ seed: estate });
   const connection = emulatorConnection(emulator);
   const settings = passSettings([SUBSCRIPTION], [POLICY], { resolvers: [emulator.dnsServer] });
   const check = async () => {
     const { gathered, plan } = await checkPolicy(connection, POLICY, settings);
-    const rules = (plan.body?.ruleCollections ?? []).flatMap((c) => (c.rules ?? []) as NetworkRule[]);
     const web = gathered.clusters.find((c) => c.name === "aks-weu-web");
     const webRules = (port: string) =>
-      rules.filter(
-        (r) =>
-          r.ruleType === "NetworkRule" &&
-          (r.destinationPorts ?? []).includes(port) &&
-          (web?.nodeSubnets ?? []).every((s) => (r.sourceAddresses ?? []).includes(s)),
+      networkRulesOf(plan, port).filter((r) =>
+        (web?.nodeSubnets ?? []).every((s) => (r.sourceAddresses ?? []).includes(s)),
       );
     return { gathered, plan, web, webRules, codes: plan.findings.map((f) => f.code) };
   };

@@ -2,17 +2,15 @@
 // list as the subnets, and a cluster whose network names DNS servers (dhcpOptions.dnsServers) gains
 // UDP 53 to them; Azure-provided DNS needs no rule. The pass's own gathering and planning, the real
 // SDK, the ARM emulator, the demo estate.
-import fs from "node:fs";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ArmEmulator, type EmulatorSeed, startArmEmulator } from "../../local/arm-emulator";
 import { checkPolicy } from "../../orchestrations/activities/plan";
+import { demoEstate, networkRulesOf } from "../helpers/demo-estate";
 import {
   DEMO_POLICY as POLICY,
   passSettings,
   DEMO_SUBSCRIPTION as SUBSCRIPTION,
 } from "../helpers/pass-settings";
-import { ROOT } from "../helpers/paths";
 import { emulatorConnection } from "../local/arm-emulator-helpers";
 
 const SPOKE = "vnet-spoke-westeurope";
@@ -21,9 +19,9 @@ const settings = passSettings([SUBSCRIPTION], [POLICY]);
 
 /** The demo estate with the spoke network's DNS servers set (undefined: none set). */
 function seed(dnsServers: string[] | undefined): EmulatorSeed {
-  const estate = JSON.parse(
-    fs.readFileSync(path.join(ROOT, "local", "demo", "estates", "azurecloud.json"), "utf8"),
-  ) as EmulatorSeed & { virtualNetworks: { id: string; properties: Record<string, unknown> }[] };
+  const estate = demoEstate<
+    EmulatorSeed & { virtualNetworks: { id: string; properties: Record<string, unknown> }[] }
+  >();
   const spoke = estate.virtualNetworks.find((n) => n.id.endsWith(`/${SPOKE}`));
   if (spoke === undefined) throw new Error("demo estate changed");
   if (dnsServers !== undefined) spoke.properties.dhcpOptions = { dnsServers };
@@ -36,22 +34,10 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-interface NetworkRule {
-  ruleType?: string;
-  ipProtocols?: string[];
-  destinationPorts?: string[];
-  destinationAddresses?: string[];
-  sourceAddresses?: string[];
-}
-
 async function plan(dnsServers: string[] | undefined) {
   emulator = await startArmEmulator({ seed: seed(dnsServers) });
   const { gathered, plan } = await checkPolicy(emulatorConnection(emulator), POLICY, settings);
-  const rules = (plan.body?.ruleCollections ?? []).flatMap((c) => (c.rules ?? []) as NetworkRule[]);
-  const dnsRules = rules.filter(
-    (r) => r.ruleType === "NetworkRule" && (r.destinationPorts ?? []).includes("53"),
-  );
-  return { gathered, plan, dnsRules };
+  return { gathered, plan, dnsRules: networkRulesOf(plan, "53") };
 }
 
 describe("custom DNS servers from the node subnets' virtual network", () => {

@@ -114,7 +114,10 @@ export function checkCollectionCount(
  * Unique (source, destination) pairs over the network rules the app writes: the figure Azure limits
  * (an IP Group would count as one address; the app writes none).
  */
-export function networkPairs(group: RuleCollectionGroup): number {
+export function networkPairs(
+  group: RuleCollectionGroup,
+  known?: ReadonlyMap<readonly string[], { canonical: boolean }>,
+): number {
   // Each destination's source lists; the shared layout gives many destinations one list object.
   const byDestination = new Map<string, Set<readonly string[]>>();
   for (const collection of group.ruleCollections)
@@ -147,7 +150,8 @@ export function networkPairs(group: RuleCollectionGroup): number {
     if (lists.size === 1 && only !== undefined) {
       let count = counted.get(only);
       if (count === undefined) {
-        count = uniqueLowerCased(only);
+        // A list canonical for sourceAddresses is lower-cased and strictly ascending: all unique.
+        count = known?.get(only)?.canonical === true ? only.length : uniqueLowerCased(only);
         counted.set(only, count);
       }
       pairs += count;
@@ -171,8 +175,11 @@ function uniqueLowerCased(list: readonly string[]): number {
   return canonical ? list.length : new Set(list.map((s) => s.toLowerCase())).size;
 }
 
-export function checkNetworkPairs(group: RuleCollectionGroup): void {
-  const pairs = networkPairs(group);
+export function checkNetworkPairs(
+  group: RuleCollectionGroup,
+  known?: ReadonlyMap<readonly string[], { canonical: boolean }>,
+): void {
+  const pairs = networkPairs(group, known);
   if (pairs <= NETWORK_PAIRS_LIMIT) return;
   throw new GuardError(
     "PLAN_EXCEEDS_LIMITS",

@@ -120,6 +120,11 @@ function alreadyCanonical(key: string, values: readonly unknown[]): values is st
   return true;
 }
 
+/** Whether canonicalList keeps the list as it is for the field `key` (see alreadyCanonical). */
+export function isCanonicalList(key: string, values: readonly unknown[]): boolean {
+  return alreadyCanonical(key, values);
+}
+
 export function normaliseRule(rule: RuleBody): CanonicalRule {
   return canonicalRule(rule);
 }
@@ -236,10 +241,21 @@ export interface CollectionText {
  * canonicalJson(normaliseGroup(group)) (keys in byText order: action, name, priority,
  * ruleCollectionType, rules), which the tests check.
  */
-export function canonicalText(group: RuleCollectionGroup): CanonicalText {
-  const canonical = canonicalGroup(group, new Map());
-  const collections: CanonicalText["collections"] = new Map();
+export function canonicalText(
+  group: RuleCollectionGroup,
+  known?: ReadonlyMap<readonly string[], { text: string; canonical: boolean }>,
+): CanonicalText {
+  const checked: Checked = new Map();
   const lists = new Map<readonly unknown[], string>();
+  // Source lists whose text and canonicality are known already (list-facts.ts): not checked or
+  // serialised again.
+  if (known !== undefined)
+    for (const [list, facts] of known) {
+      lists.set(list, facts.text);
+      if (facts.canonical) checked.set(list, "sourceAddresses");
+    }
+  const canonical = canonicalGroup(group, checked);
+  const collections: CanonicalText["collections"] = new Map();
   // Texts are joined with `+`, which links strings rather than copying them.
   const pieces = [
     `{"name":${JSON.stringify(canonical.name)},"priority":${JSON.stringify(canonical.priority)},"ruleCollections":[`,

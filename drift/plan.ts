@@ -5,6 +5,7 @@ import { atomsOfRule } from "./atoms";
 import { byText, sha256Hex, sha256HexOfPieces } from "./canonical";
 import { type DiffContext, diffGroups, LAYOUT_MIGRATION } from "./diff";
 import { checkCollectionCount, checkGroupCount, checkLimits, checkNetworkPairs } from "./limits";
+import { listsOf } from "./list-facts";
 import { clusterKey } from "./naming";
 import { type CanonicalText, canonicalText } from "./normalise";
 import { desiredGroup } from "./render-group";
@@ -79,10 +80,12 @@ export function planPolicy(input: PlanInput): Plan {
   });
   const body = desired.group;
   // Each side normalised and serialised once: the size check, comparison, diff and hashes all read these.
-  const desiredText = canonicalText(body);
+  // desiredGroup knows its source lists' texts, and which are canonical, often from earlier plans.
+  const known = listsOf(body);
+  const desiredText = canonicalText(body, known);
   checkLimits(body, desiredText.lists);
   checkCollectionCount(body, others);
-  checkNetworkPairs(body);
+  checkNetworkPairs(body, known);
   if (current === undefined && body.ruleCollections.length > 0)
     checkGroupCount(settings.groupName, policy.groups.length, false);
 

@@ -26,6 +26,7 @@ import {
   featuresOfDescription,
 } from "./atoms";
 import { byText } from "./canonical";
+import { factsOf, type ListFacts, recordLists } from "./list-facts";
 import {
   clusterKey,
   isSharedCollectionName,
@@ -36,6 +37,7 @@ import {
   sharedCollectionName,
   sharedRuleName,
 } from "./naming";
+import { rankStrings, stableOrder } from "./sort-hints";
 import type {
   ApplicationRuleBody,
   ClusterChanges,
@@ -313,6 +315,7 @@ export function desiredGroup(
   const written = sharedCollections(needs, classes.list, info);
   const ruleCollections = written.collections;
   const group = { name: settings.groupName, priority: settings.groupPriority, ruleCollections };
+  recordLists(group, written.listFacts);
 
   // A cluster whose every source is named once (by its class alone, and kept for no atom) reaches
   // exactly the rules holding its class's atoms; only a source named more than once, or a rule open
@@ -474,6 +477,8 @@ interface Written {
   classReach: boolean;
   /** Sources named more than once over the classes' sources and the sources kept per atom. */
   repeated: Set<string>;
+  /** Each source list written, with its text and whether it is canonical (list-facts.ts). */
+  listFacts: ReadonlyMap<readonly string[], ListFacts>;
 }
 
 /** Groups atoms by (sources, protocol and port) into rules, then rules into collections. */
@@ -484,11 +489,16 @@ function sharedCollections(
 ): Written {
   const { ranked, rank, repeated } = rankSources(byId, needs);
   // Each class's sources by rank, in typed arrays: the loops below see one kind of array only.
-  const classRanks = byId.map((klass) => Int32Array.from(klass.sources, (s) => rank.get(s) ?? 0));
+  const classRanks = byId.map((klass) => {
+    const ranks = new Int32Array(klass.sources.length);
+    for (let i = 0; i < ranks.length; i++) ranks[i] = rank.get(klass.sources[i] as string) ?? 0;
+    return ranks;
+  });
   const marks = new Uint8Array(ranked.length);
   // Source lists joined by " " tell lists apart (so a bucket holds one list) while no source has a space.
   const spaced = ranked.some((s) => s.includes(" "));
-  const sourceSets = new Map<string, { sources: string[]; key: number; clusters: number }>();
+  const sourceSets = new Map<string, { sources: string[]; key: number; hash: number; clusters: number }>();
+  const listFacts = new Map<readonly string[], ListFacts>();
   const lists = new SourceLists(spaced);
   const buckets = new Map<string, { sources: string[]; clusters: number; atoms: AtomInfo[] }>();
   for (const [atomKey, n] of needs) {
@@ -511,7 +521,7 @@ function sharedCollections(
           sources.push(ranked[r] ?? "");
           hash = (Math.imul(hash, 31) + r) | 0;
         }
-      set = { sources, key: lists.id(sources, hash), clusters };
+      set = { sources, key: lists.id(sources, hash), hash, clusters };
       sourceSets.set(signature, set);
     }
     const atom = info.get(atomKey);
@@ -522,6 +532,7 @@ function sharedCollections(
     let bucket = buckets.get(bucketKey);
     if (bucket === undefined) {
       bucket = { sources: set.sources, clusters: 0, atoms: [] };
+      if (!listFacts.has(set.sources)) listFacts.set(set.sources, factsOf(set.sources, set.hash));
       buckets.set(bucketKey, bucket);
     }
     bucket.clusters = Math.max(bucket.clusters, set.clusters);
@@ -580,7 +591,7 @@ function sharedCollections(
       rules.push({ atoms, sources: bucket?.sources ?? [] });
     }
   const classReach = !spaced && !rank.has("*");
-  return { collections, rules, ruleOf, classReach, repeated };
+  return { collections, rules, ruleOf, classReach, repeated, listFacts };
 }
 
 const NO_RANKS = new Int32Array(0);
@@ -592,20 +603,10 @@ const NO_RANKS = new Int32Array(0);
 function rankSources(
   byId: readonly InputClass[],
   needs: ReadonlyMap<string, { extras: Set<string> }>,
-): { ranked: string[]; rank: Map<string, number>; repeated: Set<string> } {
-  const every: string[] = [];
-  for (const klass of byId) for (const s of klass.sources) every.push(s);
-  for (const n of needs.values()) for (const s of n.extras) every.push(s);
-  // All strings: the default order is byText's (code units), without a call per comparison.
-  every.sort();
-  const ranked: string[] = [];
-  const repeated = new Set<string>();
-  for (let i = 0; i < every.length; i++) {
-    const s = every[i] as string;
-    if (i > 0 && s === every[i - 1]) repeated.add(s);
-    else ranked.push(s);
-  }
-  return { ranked, rank: new Map(ranked.map((s, i) => [s, i])), repeated };
+): { ranked: readonly string[]; rank: ReadonlyMap<string, number>; repeated: Set<string> } {
+  const lists: Iterable<string>[] = byId.map((klass) => klass.sources);
+  for (const n of needs.values()) lists.push(n.extras);
+  return rankStrings(lists);
 }
 
 /**
@@ -793,8 +794,9 @@ function clusterChanges(
   // Identical changes from different rule sets (one cluster's old collections, another's) read as one.
   const merged = new Map<string, ImpactGroup>();
   for (const { group, items } of tally.byFirstName()) {
-    // JSON.stringify([region, features, gains, losses]), the items' part made once per pair.
-    const key = `[${JSON.stringify(group.region)},${JSON.stringify(group.features)},${items}]`;
+    // Stands for JSON.stringify([region, features, gains, losses]): the two JSON texts delimit
+    // themselves, and `items` numbers the gains' and losses' item texts (ChangeTally.itemsKey).
+    const key = `${JSON.stringify(group.region)},${JSON.stringify(group.features)},${items}`;
     const into = merged.get(key);
     if (into === undefined) {
       merged.set(key, group);
@@ -818,7 +820,7 @@ function clusterChanges(
 interface Diff {
   gains: string[];
   losses: string[];
-  /** JSON of the gains' and losses' items, as clusterChanges merges groups by them. */
+  /** Stands for the JSON of the gains' and losses' items (ChangeTally.itemsKey): clusterChanges merges groups by it. */
   items?: string;
   /** By feature mask, then region. */
   groups: Map<number, Map<string, Tallied>>;
@@ -829,6 +831,12 @@ interface Tallied {
   group: ImpactGroup;
   items: string;
   first: Served[];
+}
+
+/** A class's members that reached `before`: their group, null for none, undefined until known. */
+interface ClassTally {
+  before: Reached;
+  tallied: Tallied | null | undefined;
 }
 
 /** By name, then ID: the order in which a group lists its clusters, and groups are listed. */
@@ -850,10 +858,15 @@ class ChangeTally {
   private readonly will: Reach;
   /** What a class's own sources reach once written; null where that is not known from its atoms. */
   private readonly classReach = new Map<InputClass, Reached | null>();
+  /** By class id: the group its members with one reach before go to (see add). */
+  private readonly byClass: (ClassTally | undefined)[] = [];
   private readonly diffs = new Map<Reached, Map<Reached, Diff>>();
   private readonly atomsBefore = new Map<string, Atom>();
   private readonly featuresBefore = new Map<string, string[]>();
   private readonly items = new Map<string, ImpactItem>();
+  /** By atom key, the number of its item's JSON text; by that text, its number. */
+  private readonly itemIds = new Map<string, number>();
+  private readonly textIds = new Map<string, number>();
 
   constructor(
     before: readonly ReadRule[],
@@ -874,13 +887,34 @@ class ChangeTally {
 
   /** `classOnly`: the member's sources are its class's alone (see Written.classReach). */
   add(member: Served, classOnly: boolean): void {
-    const { cluster, sources, klass } = member;
+    const { sources, klass } = member;
     const b = this.was.of(sources);
-    const a = (classOnly ? this.reachOfClass(klass) : null) ?? this.will.of(sources);
+    const reach = classOnly ? this.reachOfClass(klass) : null;
+    // The class fixes the rules reached after (its reach), the feature mask and the region as the
+    // cluster gives it (a class belongs to one place, found by that region): with what the sources
+    // reached before, they pick the group, so a class's later members find it without the lookups.
+    let memo: ClassTally | undefined;
+    if (reach !== null) {
+      memo = this.byClass[klass.id];
+      if (memo === undefined || memo.before !== b) {
+        memo = { before: b, tallied: undefined };
+        this.byClass[klass.id] = memo;
+      }
+      if (memo.tallied !== undefined) {
+        if (memo.tallied !== null) this.count(member, memo.tallied);
+        return;
+      }
+    }
+    const tallied = this.talliedOf(member, b, reach ?? this.will.of(sources));
+    if (memo !== undefined) memo.tallied = tallied;
+    if (tallied !== null) this.count(member, tallied);
+  }
+
+  /** The group of a member that reaches `b` before and `a` after; null when it gains and loses nothing. */
+  private talliedOf(member: Served, b: Reached, a: Reached): Tallied | null {
+    const { cluster, klass } = member;
     const diff = this.diffOf(b, a);
-    if (diff.gains.length === 0 && diff.losses.length === 0) return;
-    this.affected[member.index] = 1;
-    this.affectedCount += 1;
+    if (diff.gains.length === 0 && diff.losses.length === 0) return null;
     // The class's feature mask stands for the feature list; the region is as the cluster gives it.
     let byRegion = diff.groups.get(klass.featureMask);
     if (byRegion === undefined) {
@@ -897,11 +931,17 @@ class ChangeTally {
         gains: diff.gains.map((k) => this.item(k)).sort(byPlace),
         losses: diff.losses.map((k) => this.item(k)).sort(byPlace),
       };
-      diff.items ??= `${JSON.stringify(group.gains)},${JSON.stringify(group.losses)}`;
+      diff.items ??= `${this.itemsKey(diff.gains)}|${this.itemsKey(diff.losses)}`;
       tallied = { group, items: diff.items, first: [] };
       byRegion.set(cluster.region, tallied);
       this.tallied.push(tallied);
     }
+    return tallied;
+  }
+
+  private count(member: Served, tallied: Tallied): void {
+    this.affected[member.index] = 1;
+    this.affectedCount += 1;
     tallied.group.clusterCount += 1;
     // Kept sorted; a cluster after the last of a full list is most clusters, and costs one comparison.
     const { first } = tallied;
@@ -950,7 +990,36 @@ class ChangeTally {
   }
 
   /** An atom as a change line shows it; made once per atom, handed out as a copy. */
+  /**
+   * Stands for the JSON of the atoms' items as a group lists them (sorted by place): the numbers of
+   * the items' texts in that order, so equal keys, equal JSON, and the other way round.
+   */
+  private itemsKey(keys: readonly string[]): string {
+    const sorted = [...keys].sort((x, y) => byPlace(this.made(x), this.made(y)));
+    let key = "";
+    for (let i = 0; i < sorted.length; i++) {
+      const k = sorted[i] as string;
+      let id = this.itemIds.get(k);
+      if (id === undefined) {
+        const text = JSON.stringify(this.made(k));
+        id = this.textIds.get(text);
+        if (id === undefined) {
+          id = this.textIds.size;
+          this.textIds.set(text, id);
+        }
+        this.itemIds.set(k, id);
+      }
+      key += i === 0 ? `${id}` : `,${id}`;
+    }
+    return key;
+  }
+
   private item(key: string): ImpactItem {
+    return { ...this.made(key) };
+  }
+
+  /** An atom as a change line shows it, made once per atom: not to be handed out (item copies it). */
+  private made(key: string): ImpactItem {
     let made = this.items.get(key);
     if (made === undefined) {
       const known = this.info.get(key);
@@ -964,7 +1033,7 @@ class ChangeTally {
       };
       this.items.set(key, made);
     }
-    return { ...made };
+    return made;
   }
 }
 
@@ -978,21 +1047,22 @@ function uniqueClusters(
   findings: Finding[],
 ): { cluster: ClusterProfile; key: string }[] {
   const unique: { cluster: ClusterProfile; key: string }[] = [];
-  const keyed = clusters.map((cluster) => ({ cluster, key: clusterKey(cluster.id) }));
-  // A stable sort: of the profiles with one key, the first listed comes first and is the one used.
+  const keys = clusters.map((cluster) => clusterKey(cluster.id));
+  // A stable order: of the profiles with one key, the first listed comes first and is the one used.
   let previous: string | undefined;
-  for (const entry of keyed.sort((a, b) => byText(a.key, b.key))) {
-    if (entry.key === previous) {
+  for (const i of stableOrder(keys)) {
+    const key = keys[i] as string;
+    if (key === previous) {
       findings.push({
         code: "DUPLICATE_CLUSTER",
         severity: "warning",
-        clusterId: entry.key,
-        message: `cluster ${entry.key} is listed more than once; only its first profile is used.`,
+        clusterId: key,
+        message: `cluster ${key} is listed more than once; only its first profile is used.`,
       });
       continue;
     }
-    previous = entry.key;
-    unique.push(entry);
+    previous = key;
+    unique.push({ cluster: clusters[i] as ClusterProfile, key });
   }
   return unique;
 }

@@ -13,6 +13,7 @@ import type {
 import { virtualNetworkIdOf } from "../drift/cluster-profile";
 import type {
   AzureFirewallFacts,
+  HubConnectionFacts,
   NetworkTopology,
   RouteTableFacts,
   TopologyGap,
@@ -58,6 +59,17 @@ export function firewallFacts(firewall: AzureFirewall): AzureFirewallFacts {
   };
 }
 
+/** A hub's connection to a virtual network; undefined when it names no network. */
+export function hubConnectionFacts(c: HubVirtualNetworkConnection): HubConnectionFacts | undefined {
+  if (!c.remoteVirtualNetwork?.id) return undefined;
+  return {
+    id: c.id ?? "",
+    name: c.name ?? "",
+    remoteVirtualNetworkId: c.remoteVirtualNetwork.id,
+    ...(c.enableInternetSecurity !== undefined ? { enableInternetSecurity: c.enableInternetSecurity } : {}),
+  };
+}
+
 /** A hub, with its connections and routing intent when they were read (`followed`). */
 export function virtualHubFacts(
   hub: VirtualHub,
@@ -69,20 +81,10 @@ export function virtualHubFacts(
     name: hub.name ?? id.split("/").at(-1) ?? "",
     ...(hub.azureFirewall?.id ? { azureFirewallId: hub.azureFirewall.id } : {}),
     followed: children !== undefined,
-    connections: (children?.connections ?? []).flatMap((c) =>
-      c.remoteVirtualNetwork?.id
-        ? [
-            {
-              id: c.id ?? "",
-              name: c.name ?? "",
-              remoteVirtualNetworkId: c.remoteVirtualNetwork.id,
-              ...(c.enableInternetSecurity !== undefined
-                ? { enableInternetSecurity: c.enableInternetSecurity }
-                : {}),
-            },
-          ]
-        : [],
-    ),
+    connections: (children?.connections ?? []).flatMap((c) => {
+      const facts = hubConnectionFacts(c);
+      return facts ? [facts] : [];
+    }),
     routingPolicies: (children?.routingIntents ?? []).flatMap((intent) =>
       (intent.routingPolicies ?? []).map((p) => ({
         name: p.name,

@@ -1,19 +1,33 @@
-// Event Grid trigger for ARM events (clusters, agent pools, rule collection groups): validate, narrow,
-// and hand over to the reconcilers of the policies concerned.
+// Event Grid trigger for ARM events (clusters, agent pools, rule collection groups, the network):
+// validate, narrow, and hand over to the reconcilers of the policies concerned.
 import type { EventGridEvent, InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import * as df from "durable-functions";
+import { networkReader } from "../azure/event-target";
+import { connectionFor } from "../orchestrations/activities/handlers";
 import { appSettings } from "../orchestrations/settings";
-import { signalPolicy } from "../orchestrations/signal";
+import { egressIndexView, signalPolicy } from "../orchestrations/signal";
 import { EVENTS, logEvent } from "../orchestrations/telemetry";
-import { narrowArmEvent } from "./events/arm-event";
+import { resourceKey } from "../topology";
+import { type EventReaders, narrowArmEvent } from "./events/arm-event";
+
+/** The real readers: each reconciler's egress index from the task hub, the network from ARM (Reader). */
+export function eventReaders(client: DurableClient): EventReaders {
+  return {
+    async indexes(policyIds) {
+      const views = await Promise.all(policyIds.map((p) => egressIndexView(client, p)));
+      return new Map(policyIds.map((p, i) => [resourceKey(p), views[i] ?? { missing: "not read" }]));
+    },
+    network: networkReader(() => connectionFor(appSettings())),
+  };
+}
 
 export async function armEventsHandler(
   event: EventGridEvent,
   client: DurableClient,
   context: InvocationContext,
 ): Promise<void> {
-  const narrowed = await narrowArmEvent(event, appSettings());
+  const narrowed = await narrowArmEvent(event, appSettings(), eventReaders(client));
   if (narrowed.kind === "drop") {
     // Logged and dropped: throwing would make Event Grid retry a malformed or irrelevant event for 24 h.
     logEvent(context, EVENTS.eventDropped, { eventId: narrowed.eventId ?? "", reason: narrowed.reason });

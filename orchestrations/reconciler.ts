@@ -6,6 +6,7 @@
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from "durable-functions";
 import * as df from "durable-functions";
 import { decide, type RemovalRecord, removalsWithin } from "../drift/decision";
+import type { EgressIndex } from "../topology";
 import {
   ACTIVITIES,
   type ApplyOutput,
@@ -154,6 +155,12 @@ export interface ReconcilerInput {
   failures?: number;
   /** The settings as of the last activity that read them (or the start); see reconciler-settings.ts. */
   settings?: ReconcilerSettings;
+  /**
+   * The egress index of the last pass that read the estate, and that pass's number: which network
+   * events concern this policy (functions/events/arm-event.ts reads it with the instance's input).
+   * Kept here, not in custom status: it grows with the fleet (up to a few KB).
+   */
+  egress?: { pass: number; index: EgressIndex };
 }
 
 export interface PendingApproval {
@@ -219,6 +226,8 @@ interface PassContext {
   /** From the input, then as the pass's first activity read them. */
   settings: ReconcilerSettings;
   clusterIds: string[];
+  /** From the input, then as the pass's last gathering saw it. */
+  egress?: { pass: number; index: EgressIndex };
 }
 
 export const reconcilerOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -295,6 +304,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     removals: removalsWithin(input.removals ?? [], now, REMOVAL_WINDOW_MAX_HOURS).slice(-REMOVALS_KEPT),
     settings,
     clusterIds: [],
+    ...(input.egress ? { egress: input.egress } : {}),
   };
   let last: PassRecord;
   try {
@@ -368,6 +378,7 @@ export const reconcilerOrchestrator: OrchestrationHandler = function* (context: 
     recent: recentNow,
     removals: pass.removals,
     settings: pass.settings,
+    ...(pass.egress ? { egress: pass.egress } : {}),
     ...(failures > 0 ? { failures } : {}),
   } satisfies ReconcilerInput);
   return undefined;
@@ -393,7 +404,9 @@ function planStatus(plan: PlanSummary): NonNullable<ReconcilerStatus["plan"]> {
 function* gather(p: PassContext): Generator<Task, GatherOutput, unknown> {
   const output = (yield p.context.df.callActivityWithRetry(ACTIVITIES.gatherAndPlan, RETRY, {
     policyId: p.input.policyId,
-  })) as GatherOutput;
+  })) as GatherOutput & { egressIndex?: EgressIndex };
+  // From the activity's recorded output only (replay sees the same); absent from older activities.
+  if (output.egressIndex !== undefined) p.egress = { pass: p.input.pass, index: output.egressIndex };
   // Events that came in while the activity ran belong to the next pass (this one already read).
   p.later.push(...p.changes.take());
   return output;

@@ -1,7 +1,14 @@
 // Hands a change over to a policy's reconciler: raise an event on the running instance, or start it.
 import type { DurableClient } from "durable-functions";
+import { type IndexView, isEgressIndex } from "../topology";
 import { instanceIdFor } from "./instance-id";
-import { type ChangeReason, EVENT_CHANGED, RECONCILER, type ReconcilerInput } from "./reconciler";
+import {
+  type ChangeReason,
+  EVENT_CHANGED,
+  RECONCILER,
+  type ReconcilerInput,
+  type ReconcilerStatus,
+} from "./reconciler";
 import { reconcilerSettingsFrom } from "./reconciler-settings";
 import { appSettings } from "./settings";
 
@@ -54,4 +61,22 @@ export async function signalPolicy(
   }
   await client.raiseEvent(instanceId, EVENT_CHANGED, reason);
   return "started";
+}
+
+/**
+ * A policy's egress index as its reconciler keeps it (ReconcilerInput.egress), when it can be trusted
+ * to say which network changes concern the policy: only while the reconciler is idle and the index
+ * comes from its last pass. A pass under way (or one whose index has not reached the input yet) may
+ * have read the network before the change, so the policy is concerned whatever its index says.
+ */
+export async function egressIndexView(client: DurableClient, policyId: string): Promise<IndexView> {
+  const status = await statusOf(client, instanceIdFor(policyId));
+  if (status === undefined) return { missing: "no reconciler yet" };
+  const egress = (status.input as Partial<ReconcilerInput> | undefined)?.egress;
+  if (egress === undefined || !isEgressIndex(egress.index)) return { missing: "no index yet" };
+  const custom = status.customStatus as Partial<ReconcilerStatus> | undefined;
+  if (custom?.phase === undefined) return { missing: "its reconciler is starting" };
+  if (custom.phase !== "idle") return { missing: `a pass is under way (${custom.phase})` };
+  if (custom.last?.pass !== egress.pass) return { missing: "its index predates its last pass" };
+  return { index: egress.index };
 }

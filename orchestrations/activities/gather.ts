@@ -28,6 +28,8 @@ import type { ClusterProfile, Finding, PolicySnapshot, RuleCollectionGroup } fro
 import {
   type ClusterEgress,
   deriveEgress,
+  type EgressIndex,
+  egressIndexOf,
   formatEgressPath,
   type NetworkTopology,
   nameOf,
@@ -71,6 +73,8 @@ export interface GatheredPolicy {
   sourceOwners: Record<string, string>;
   /** Where each served cluster's egress goes, as its routes say (issue 13). */
   egress: ClusterEgress[];
+  /** What network changes concern this policy (topology/concerned.ts): kept by the reconciler. */
+  egressIndex: EgressIndex;
 }
 
 /** The cluster finding that a tag overrides the routes. */
@@ -84,18 +88,27 @@ export function policiesInScopeOf(policyId: string, settings: GatherSettings): s
   return lower([policyId, settings.defaultPolicyId, ...(settings.policiesInScope ?? [])]);
 }
 
-/** The network these clusters' routes can lead through, read with only the lists that can matter. */
-function readTopologyFor(
+/**
+ * The network these clusters' routes can lead through, read with only the lists that can matter, and
+ * whether Azure Firewalls were listed (readNetworkTopology lists them once `firewalls` says so).
+ */
+async function readTopologyFor(
   connection: ArmConnection,
   clusters: readonly ClusterFacts[],
   subnets: Readonly<Record<string, SubnetRouting>>,
   subscriptions: readonly string[],
-): Promise<NetworkTopology> {
-  return readNetworkTopology(connection, subscriptions, {
+): Promise<{ topology: NetworkTopology; firewallsListed: boolean }> {
+  let firewallsListed = false;
+  const topology = await readNetworkTopology(connection, subscriptions, {
     routeTableSubscriptions: routeTableSubscriptions(clusters, subnets),
     hubs: (routeTables) => needsVirtualHubs(clusters, subnets, routeTables),
-    firewalls: (routeTables, hubs) => needsFirewalls(clusters, subnets, routeTables, hubs),
+    firewalls: (routeTables, hubs) => {
+      const needed = needsFirewalls(clusters, subnets, routeTables, hubs);
+      firewallsListed ||= needed;
+      return needed;
+    },
   });
+  return { topology, firewallsListed };
 }
 
 /**
@@ -113,7 +126,7 @@ export async function readEgress(
     virtualNetworks?: Readonly<Record<string, VirtualNetworkFacts>>;
   },
 ): Promise<{ egress: ClusterEgress[]; topology: NetworkTopology }> {
-  const topology = await readTopologyFor(connection, clusters, subnets, options.subscriptions);
+  const { topology } = await readTopologyFor(connection, clusters, subnets, options.subscriptions);
   const egress = deriveEgress({
     clusters,
     subnets,
@@ -216,6 +229,10 @@ export interface ClusterMapping {
   subnets: SubnetSource;
   /** The virtual networks those lists showed (DNS servers, peerings), by lower-cased ID. */
   virtualNetworks: Record<string, VirtualNetworkFacts>;
+  /** The route tables, firewalls and hubs read for every policy asked about. */
+  topology: NetworkTopology;
+  /** Whether that read listed Azure Firewalls (only when some route can lead to one). */
+  firewallsListed: boolean;
 }
 
 export interface MappingReads {
@@ -368,10 +385,11 @@ export function mapClusters(
   const mapping = async (policyId: string): Promise<ClusterMapping> => {
     const c = await (candidates.get(policyId.toLowerCase()) as Promise<Candidates>);
     const virtualNetworks = await subnets.networks(c.own);
+    const { topology: network, firewallsListed } = await topology;
     const egress = deriveEgress({
       clusters: [...c.candidates.values()],
       subnets: c.listedSubnets,
-      topology: await topology,
+      topology: network,
       policiesInScope: policiesInScopeOf(policyId, settings),
       virtualNetworks,
     });
@@ -409,6 +427,8 @@ export function mapClusters(
       egressOf,
       subnets,
       virtualNetworks,
+      topology: network,
+      firewallsListed,
     };
   };
   const result = new Map<string, Promise<ClusterMapping>>();
@@ -450,8 +470,8 @@ export async function gatherPolicy(
   const policy = await readPolicySnapshot(connection, policyId);
   const group = policy.groups.find((g) => g.name.toLowerCase() === settings.groupName.toLowerCase());
   const mapped = mapClusters(connection, [policyId], settings, { group: async () => group });
-  const { candidates, served, taggedPolicy, listedCidrs, egressOf, subnets, virtualNetworks } =
-    await (mapped.get(policyId.toLowerCase()) as Promise<ClusterMapping>);
+  const mapping = await (mapped.get(policyId.toLowerCase()) as Promise<ClusterMapping>);
+  const { candidates, served, taggedPolicy, listedCidrs, egressOf, subnets, virtualNetworks } = mapping;
   const servedFacts = served.map((s) => s.facts);
 
   const servedIds = new Set(servedFacts.map((f) => f.id.toLowerCase()));
@@ -499,6 +519,8 @@ export async function gatherPolicy(
     clusters.push(result.profile);
     if (routes !== undefined) egress.push(routes);
   }
+  const takesUntagged =
+    settings.includeUntaggedWhenDefault && settings.defaultPolicyId?.toLowerCase() === policyId.toLowerCase();
   // Untagged clusters no policy in scope takes by their routes (they lead nowhere, or to a policy out
   // of scope): their egress findings are reported by the default policy when it takes untagged
   // clusters, and otherwise by every policy in scope, so that someone hears of them.
@@ -520,6 +542,39 @@ export async function gatherPolicy(
     findings,
     sourceOwners,
     egress,
+    egressIndex: indexOfPass(policyId, mapping, (id) => {
+      if (servedIds.has(id) || clusterHeldBy(group, id, listedCidrs.get(id) ?? [])) return true;
+      if (taggedPolicy.get(id) !== undefined) return false;
+      // An untagged cluster whose routes stop leading to a policy in scope falls to the default
+      // policy that takes untagged clusters; one no policy claims has its findings reported here.
+      return takesUntagged || (reportsUnclaimed && egressOf.get(id)?.routedPolicyInScope !== true);
+    }),
     ...(group?.etag ? { etag: group.etag } : {}),
   };
+}
+
+/**
+ * The pass's egress index: the paths of the clusters a network change can move to or from this policy
+ * (`watched`, by lower-cased ID: those it serves, those its managed group still holds, untagged ones
+ * it may take or report), their API server subnets, and its own firewalls.
+ */
+function indexOfPass(
+  policyId: string,
+  mapping: ClusterMapping,
+  watched: (id: string) => boolean,
+): EgressIndex {
+  const kept = [...mapping.candidates].filter(([id]) => watched(id));
+  return egressIndexOf({
+    policyId,
+    egress: kept.flatMap(([id]) => {
+      const egress = mapping.egressOf.get(id);
+      return egress ? [egress] : [];
+    }),
+    otherIds: kept.flatMap(([, facts]) => [
+      ...facts.agentPools.flatMap((p) => (p.vnetSubnetId ? [p.vnetSubnetId] : [])),
+      ...(facts.apiServerSubnetId ? [facts.apiServerSubnetId] : []),
+    ]),
+    topology: mapping.topology,
+    firewallsListed: mapping.firewallsListed,
+  });
 }

@@ -9,6 +9,7 @@ import { effectiveMode, migrationReason } from "../../drift/decision";
 import { formatPlan } from "../../drift/format";
 import type { ClusterProfile, Plan } from "../../drift/types";
 import { isGuardError } from "../../errors";
+import type { EgressIndex } from "../../topology";
 import {
   type ApplyInput,
   type ApplyOutput,
@@ -98,7 +99,13 @@ export function summarise(
   };
 }
 
-export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
+/**
+ * One pass's reads and plan. Its egress index (what network changes concern this policy) goes to
+ * the reconciler, which keeps the latest in its input for the event narrowing (functions/events).
+ */
+export async function gatherAndPlan(
+  input: GatherInput,
+): Promise<GatherOutput & { egressIndex: EgressIndex }> {
   const settings = appSettings();
   const chosen = await policyCatalog(settings, input.policyId);
   const { gathered, plan } = await checkPolicy(
@@ -116,6 +123,7 @@ export async function gatherAndPlan(input: GatherInput): Promise<GatherOutput> {
     clusterIds: ids.slice(0, LISTED_CLUSTERS_MAX),
     summary: planSummaryLine(plan),
     catalog: chosen.inUse,
+    egressIndex: gathered.egressIndex,
   };
 }
 

@@ -12,7 +12,7 @@ import { loadSettings } from "../../orchestrations/settings";
 import { type IndexView, resourceKey } from "../../topology";
 import { passSettings } from "../helpers/pass-settings";
 import { emulatorConnection } from "../local/arm-emulator-helpers";
-import { clusterResource, IDS, LEGACY_FIREWALL_IP, SPOKE_SUB, topologySeed } from "../topology/estate";
+import { IDS, LEGACY_FIREWALL_IP, routedClusters, SPOKE_SUB, topologySeed } from "../topology/estate";
 import { networkEvent } from "./network-events";
 
 const POLICIES = [IDS.policy, IDS.legacyPolicy, IDS.vwanPolicy];
@@ -42,11 +42,7 @@ beforeEach(async () => {
     seed: {
       ...topologySeed(),
       // Untagged: each is served by the policy its routes lead to.
-      managedClusters: [
-        clusterResource("aks-routed", { system: IDS.snetRouted }),
-        clusterResource("aks-legacy", { system: IDS.snetLegacy }),
-        clusterResource("aks-vwan", { system: IDS.snetVwan }),
-      ],
+      managedClusters: routedClusters(),
     },
   });
 });

@@ -18,6 +18,7 @@ import {
 } from "../../topology";
 import {
   FIREWALL_IP,
+  firewallsOnly,
   HUB_SUB,
   IDS,
   LEGACY_FIREWALL_IP,
@@ -35,18 +36,7 @@ const settings = loadSettings({
   AKS_EGRESS_SWEEP_SCHEDULE: "0 0 */6 * * *",
 });
 
-const topology: NetworkTopology = {
-  subscriptions: [SPOKE_SUB, HUB_SUB],
-  routeTables: {},
-  firewalls: Object.fromEntries(
-    [SEED_FACTS.firewall, SEED_FACTS.legacyFirewall, SEED_FACTS.hubFirewall].map((f) => [
-      resourceKey(f.id),
-      f,
-    ]),
-  ),
-  virtualHubs: {},
-  unread: [],
-};
+const topology: NetworkTopology = firewallsOnly([SPOKE_SUB, HUB_SUB]);
 const cluster = (name: string, pool: ClusterEgress["pools"][number]): ClusterEgress => ({
   clusterId: `/subscriptions/${SPOKE_SUB}/resourceGroups/rg-aks-weu/providers/Microsoft.ContainerService/managedClusters/${name}`,
   clusterName: name,

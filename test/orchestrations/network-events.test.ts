@@ -8,7 +8,7 @@ import { instanceIdFor } from "../../orchestrations/instance-id";
 import type { ReconcilerInput, ReconcilerStatus } from "../../orchestrations/reconciler";
 import { isEgressIndex } from "../../topology";
 import { networkEvent } from "../functions/network-events";
-import { clusterResource, IDS, LEGACY_FIREWALL_IP, SPOKE_SUB, topologySeed } from "../topology/estate";
+import { IDS, LEGACY_FIREWALL_IP, routedClusters, SPOKE_SUB, topologySeed } from "../topology/estate";
 import { type AppUnderTest, startApp } from "./app-harness";
 
 const POLICIES = [IDS.policy, IDS.legacyPolicy, IDS.vwanPolicy];
@@ -58,11 +58,7 @@ describe("network events through the app", () => {
       lroDelayMs: 20,
       seed: {
         ...topologySeed(),
-        managedClusters: [
-          clusterResource("aks-routed", { system: IDS.snetRouted }),
-          clusterResource("aks-legacy", { system: IDS.snetLegacy }),
-          clusterResource("aks-vwan", { system: IDS.snetVwan }),
-        ],
+        managedClusters: routedClusters(),
       },
     });
     app = await startApp({

@@ -18,20 +18,17 @@ import {
   resourceKey,
   routeTableReach,
 } from "../../topology";
-import { FIREWALL_IP, HUB_FIREWALL_IP, IDS, LEGACY_FIREWALL_IP, SEED_FACTS, SPOKE_SUB } from "./estate";
+import {
+  FIREWALL_IP,
+  firewallsOnly,
+  HUB_FIREWALL_IP,
+  IDS,
+  LEGACY_FIREWALL_IP,
+  SEED_FACTS,
+  SPOKE_SUB,
+} from "./estate";
 
-const topology: NetworkTopology = {
-  subscriptions: [SPOKE_SUB],
-  routeTables: {},
-  firewalls: Object.fromEntries(
-    [SEED_FACTS.firewall, SEED_FACTS.legacyFirewall, SEED_FACTS.hubFirewall].map((f) => [
-      resourceKey(f.id),
-      f,
-    ]),
-  ),
-  virtualHubs: {},
-  unread: [],
-};
+const topology: NetworkTopology = firewallsOnly([SPOKE_SUB]);
 
 const routed: ClusterEgress = {
   clusterId:

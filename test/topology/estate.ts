@@ -4,6 +4,7 @@ import type { AzureFirewallFacts, VirtualHubFacts } from "../../azure/topology";
 // bypass it or point elsewhere, a legacy firewall whose policy is not in scope, and a Virtual WAN
 // secured hub whose routing intent sends a connected spoke's Internet traffic to its firewall.
 import type { ArmResource, EmulatorSeed } from "../../local/arm-emulator";
+import { type NetworkTopology, resourceKey } from "../../topology";
 
 export const SPOKE_SUB = "00000000-0000-0000-0000-000000000001";
 export const HUB_SUB = "00000000-0000-0000-0000-000000000002";
@@ -304,3 +305,28 @@ export const SEED_FACTS: {
     ],
   },
 };
+
+/** Three untagged clusters, one behind each firewall: each is served by the policy its routes lead to. */
+export function routedClusters(): ArmResource[] {
+  return [
+    clusterResource("aks-routed", { system: IDS.snetRouted }),
+    clusterResource("aks-legacy", { system: IDS.snetLegacy }),
+    clusterResource("aks-vwan", { system: IDS.snetVwan }),
+  ];
+}
+
+/** The estate's three firewalls as a read topology over `subscriptions`, without route tables or hubs. */
+export function firewallsOnly(subscriptions: string[]): NetworkTopology {
+  return {
+    subscriptions,
+    routeTables: {},
+    firewalls: Object.fromEntries(
+      [SEED_FACTS.firewall, SEED_FACTS.legacyFirewall, SEED_FACTS.hubFirewall].map((f) => [
+        resourceKey(f.id),
+        f,
+      ]),
+    ),
+    virtualHubs: {},
+    unread: [],
+  };
+}

@@ -38,3 +38,26 @@ export function sha256HexOfPieces(pieces: readonly string[]): string {
   for (const piece of pieces) hash.update(piece, "utf8");
   return hash.digest("hex");
 }
+
+/** Texts hashed lately, as their pieces: a warm host hashes the same groups pass after pass. */
+const hashed: { pieces: readonly string[]; hash: string }[] = [];
+const HASHES_KEPT = 8;
+
+function samePieces(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * sha256HexOfPieces, or the hash it gave lately for pieces equal one by one (so an equal text: the
+ * hash is a function of the text). Pieces that share their long strings with the ones kept (a
+ * group's source lists, see list-facts.ts) compare mostly by reference.
+ */
+export function sha256HexOfPiecesKept(pieces: readonly string[]): string {
+  for (const entry of hashed) if (samePieces(entry.pieces, pieces)) return entry.hash;
+  const hash = sha256HexOfPieces(pieces);
+  hashed.unshift({ pieces: pieces.slice(), hash });
+  if (hashed.length > HASHES_KEPT) hashed.pop();
+  return hash;
+}

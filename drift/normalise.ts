@@ -215,8 +215,8 @@ export interface CanonicalText {
   /** canonicalJson(normaliseGroup(group)), built from the parts below (each rule serialised once). */
   text: string;
   /**
-   * The text in pieces (a rule's text, or what comes between rules), in order: hashed piece by piece,
-   * the text of a large group is never copied into one string.
+   * The text in pieces (a list's text, what comes between lists, or between rules), in order: hashed
+   * piece by piece, the text of a large group is never copied into one string.
    */
   pieces: readonly string[];
   /** By lower-cased collection name. */
@@ -271,10 +271,9 @@ export function canonicalText(
     const rules = new Map<string, string>();
     let text = head;
     c.rules.forEach((r, j) => {
-      const rule = ruleText(r, lists);
-      rules.set(typeof r.name === "string" ? r.name : "", rule);
       if (j > 0) pieces.push(",");
-      pieces.push(rule);
+      const rule = ruleText(r, lists, pieces);
+      rules.set(typeof r.name === "string" ? r.name : "", rule);
       text = j === 0 ? text + rule : `${text},${rule}`;
     });
     pieces.push("]}");
@@ -292,20 +291,34 @@ const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 /**
  * canonicalJson(rule), with each list of strings serialised once per group: the app's rules share
  * their source lists (canonicalList keeps a canonical list as it is), and those lists are most of
- * the text.
+ * the text. Also adds the text to `pieces`, each list's text a piece of its own (the very string
+ * `lists` holds), so that two texts built from the same lists compare piece by piece cheaply.
  */
-function ruleText(rule: CanonicalRule, lists: Map<readonly unknown[], string>): string {
+function ruleText(rule: CanonicalRule, lists: Map<readonly unknown[], string>, pieces: string[]): string {
+  const keys = Object.keys(rule).sort(byText);
+  if (keys.some((key) => INDEX_KEY.test(key))) {
+    const whole = canonicalJson(rule);
+    pieces.push(whole);
+    return whole;
+  }
   let text = "";
-  for (const key of Object.keys(rule).sort(byText)) {
-    if (INDEX_KEY.test(key)) return canonicalJson(rule);
+  // What is not yet in `pieces`.
+  let pending = "{";
+  for (const key of keys) {
     const value = rule[key];
     const part =
       (Array.isArray(value) ? lists.get(value) : undefined) ??
       (isStringList(value) ? listText(value, lists) : canonicalJson(value));
     // What JSON.stringify leaves out of an object (undefined) is left out here too.
     if (part === undefined) continue;
-    text += `${text === "" ? "" : ","}${JSON.stringify(key)}:${part}`;
+    const head = `${text === "" ? "" : ","}${JSON.stringify(key)}:`;
+    text += head + part;
+    if (Array.isArray(value)) {
+      pieces.push(pending + head, part);
+      pending = "";
+    } else pending += head + part;
   }
+  pieces.push(`${pending}}`);
   return `{${text}}`;
 }
 

@@ -2,7 +2,7 @@
 // read, what else on the policy gets in the way, and how much is at stake. Pure; the orchestrator
 // decides what to do with it and the adapter sends `body` in one PUT.
 import { atomsOfRule } from "./atoms";
-import { byText, sha256Hex, sha256HexOfPieces } from "./canonical";
+import { byText, sha256Hex, sha256HexOfPiecesKept } from "./canonical";
 import { type DiffContext, diffGroups, LAYOUT_MIGRATION } from "./diff";
 import { checkCollectionCount, checkGroupCount, checkLimits, checkNetworkPairs } from "./limits";
 import { listsOf } from "./list-facts";
@@ -41,7 +41,7 @@ export function planHash(group: RuleCollectionGroup): string {
 }
 
 function hashOf(text: CanonicalText): string {
-  return sha256HexOfPieces(text.pieces);
+  return sha256HexOfPiecesKept(text.pieces);
 }
 
 /** The group does not exist yet: what a plan that creates it starts from. */

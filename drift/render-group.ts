@@ -28,7 +28,6 @@ import {
 import { byText } from "./canonical";
 import { factsOf, type ListFacts, recordLists } from "./list-facts";
 import {
-  clusterKey,
   isSharedCollectionName,
   isSharedRuleName,
   ownerOf,
@@ -37,7 +36,7 @@ import {
   sharedCollectionName,
   sharedRuleName,
 } from "./naming";
-import { rankStrings, stableOrder } from "./sort-hints";
+import { keyedOrder, type RankedList, rankStrings } from "./sort-hints";
 import type {
   ApplicationRuleBody,
   ClusterChanges,
@@ -92,9 +91,30 @@ export function sourcesOf(cluster: ClusterProfile): string[] {
     const cidr = only.trim().toLowerCase();
     return cidr === "" ? [] : [cidr];
   }
-  const cidrs = subnets.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
-  return [...new Set(cidrs)].sort(byText);
+  if (subnets.length > FEW_SUBNETS) {
+    const cidrs = subnets.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+    return [...new Set(cidrs)].sort(byText);
+  }
+  // A few: inserted in order, a repeat left out, which is what the Set and the sort above give
+  // (byText is a total order), without their allocations.
+  const sorted: string[] = [];
+  for (let i = 0; i < subnets.length; i++) {
+    const s = subnets[i];
+    // map and filter above skip a hole.
+    if (s === undefined && !(i in subnets)) continue;
+    const cidr = (s as string).trim().toLowerCase();
+    if (cidr === "") continue;
+    let at = sorted.length;
+    while (at > 0 && (sorted[at - 1] as string) > cidr) at -= 1;
+    if (at > 0 && sorted[at - 1] === cidr) continue;
+    sorted.push(cidr);
+    for (let j = sorted.length - 1; j > at; j--) sorted[j] = sorted[j - 1] as string;
+    sorted[at] = cidr;
+  }
+  return sorted;
 }
+
+const FEW_SUBNETS = 8;
 
 /** Clusters with the same rendering input: rendered once, their atoms needed by all of them. */
 interface InputClass {
@@ -174,13 +194,22 @@ function featureMask(cluster: ClusterProfile): number {
 
 /** The cluster's parameters as text, "" for none: equal texts, equal parameters to renderRules. */
 function parametersKey(cluster: ClusterProfile): string {
+  // Most clusters have none: found so without allocating their (empty) list of names.
+  if (!hasOwnKey(cluster.parameters)) return "";
   const names = Object.keys(cluster.parameters);
-  if (names.length === 0) return "";
   const text = JSON.stringify(
     names.sort(byText).map((k) => [k, cluster.parameters[k as keyof typeof cluster.parameters]]),
   );
   // A resolved API server address renders the tunnel rows differently from a given one.
   return cluster.apiServerIpFromFqdn === true ? `${text}|fromFqdn` : text;
+}
+
+/** Whether Object.keys(value) would list anything: an own enumerable string key. */
+function hasOwnKey(value: object): boolean {
+  // What Object.keys throws on, it still throws.
+  if (value === null || value === undefined) return Object.keys(value as object).length > 0;
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
 }
 
 /** Merges what another rendering says of an atom (features, purposes) into what is known. */
@@ -487,13 +516,9 @@ function sharedCollections(
   byId: readonly InputClass[],
   info: ReadonlyMap<string, AtomInfo>,
 ): Written {
-  const { ranked, rank, repeated } = rankSources(byId, needs);
-  // Each class's sources by rank, in typed arrays: the loops below see one kind of array only.
-  const classRanks = byId.map((klass) => {
-    const ranks = new Int32Array(klass.sources.length);
-    for (let i = 0; i < ranks.length; i++) ranks[i] = rank.get(klass.sources[i] as string) ?? 0;
-    return ranks;
-  });
+  // Each class's sources by rank (the first byId.length lists ranked), in typed arrays: the loops
+  // below see one kind of array only.
+  const { ranked, rank, repeated, ranks: classRanks } = rankSources(byId, needs);
   const marks = new Uint8Array(ranked.length);
   // Source lists joined by " " tell lists apart (so a bucket holds one list) while no source has a space.
   const spaced = ranked.some((s) => s.includes(" "));
@@ -603,8 +628,13 @@ const NO_RANKS = new Int32Array(0);
 function rankSources(
   byId: readonly InputClass[],
   needs: ReadonlyMap<string, { extras: Set<string> }>,
-): { ranked: readonly string[]; rank: ReadonlyMap<string, number>; repeated: Set<string> } {
-  const lists: Iterable<string>[] = byId.map((klass) => klass.sources);
+): {
+  ranked: readonly string[];
+  rank: ReadonlyMap<string, number>;
+  repeated: Set<string>;
+  ranks: readonly Int32Array[];
+} {
+  const lists: RankedList[] = byId.map((klass) => klass.sources);
   for (const n of needs.values()) lists.push(n.extras);
   return rankStrings(lists);
 }
@@ -1047,10 +1077,10 @@ function uniqueClusters(
   findings: Finding[],
 ): { cluster: ClusterProfile; key: string }[] {
   const unique: { cluster: ClusterProfile; key: string }[] = [];
-  const keys = clusters.map((cluster) => clusterKey(cluster.id));
   // A stable order: of the profiles with one key, the first listed comes first and is the one used.
+  const { keys, order } = keyedOrder(clusters);
   let previous: string | undefined;
-  for (const i of stableOrder(keys)) {
+  for (const i of order) {
     const key = keys[i] as string;
     if (key === previous) {
       findings.push({

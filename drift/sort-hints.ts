@@ -3,6 +3,7 @@
 // hint and checked against the new input in one pass; it is used only when the check proves it is
 // the order a full sort would give, so what is remembered can make planning faster, never different.
 import { byText } from "./canonical";
+import { clusterKey } from "./naming";
 
 /** The last order stableOrder gave, by length: a permutation of 0..n-1, never handed out to change. */
 let lastOrder: Int32Array | undefined;
@@ -33,6 +34,44 @@ function strictlyAscending(keys: readonly string[], order: Readonly<Int32Array>)
   return true;
 }
 
+/** What keyedOrder gave last: the IDs it was given, their keys and the keys' order. Read only. */
+interface Keyed {
+  ids: readonly string[];
+  keys: readonly string[];
+  order: Readonly<Int32Array>;
+}
+
+let lastKeyed: Keyed | undefined;
+
+/**
+ * clusterKey of each item's ID, and stableOrder of those keys. Both are functions of the IDs alone:
+ * an ID equal to the one the last call had at its place has the key it had, and when every ID is,
+ * the keys and their order are the last call's. Read only: kept as the next call's hint.
+ */
+export function keyedOrder(items: readonly { id: string }[]): {
+  keys: readonly string[];
+  order: Readonly<Int32Array>;
+} {
+  const n = items.length;
+  const last = lastKeyed;
+  if (last !== undefined && last.ids.length === n) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = (items[i] as { id: string }).id === last.ids[i];
+    if (same) return last;
+  }
+  const ids: string[] = [];
+  const keys: string[] = [];
+  const lastIds = last?.ids ?? [];
+  for (let i = 0; i < n; i++) {
+    const id = (items[i] as { id: string }).id;
+    ids.push(id);
+    keys.push(i < lastIds.length && lastIds[i] === id ? ((last as Keyed).keys[i] as string) : clusterKey(id));
+  }
+  const keyed: Keyed = { ids, keys, order: stableOrder(keys) };
+  lastKeyed = keyed;
+  return keyed;
+}
+
 /** Distinct texts in byText order, and each one's place in it. Read only: kept as the next hint. */
 export interface Ranking {
   ranked: readonly string[];
@@ -41,33 +80,49 @@ export interface Ranking {
 
 let lastRanking: Ranking | undefined;
 
+/** A list rankStrings reads: an array, or a set (its size known without walking it). */
+export type RankedList = readonly string[] | ReadonlySet<string>;
+
+function sizeOf(list: RankedList): number {
+  return Array.isArray(list) ? list.length : (list as ReadonlySet<string>).size;
+}
+
 /**
- * The distinct strings of `lists`, sorted (code units), each one's rank, and those named more than
- * once (in rank order). When the strings are exactly the last call's set, its ranking is the answer
- * (the sorted distinct strings of a set are a function of the set): found by looking each string up.
+ * The distinct strings of `lists`, sorted (code units), each one's rank, those named more than once
+ * (in rank order), and each list's strings as ranks (`ranks[i]` for `lists[i]`, in its order). When
+ * the strings are exactly the last call's set, its ranking is the answer (the sorted distinct strings
+ * of a set are a function of the set): found by looking each string up, once.
  */
-export function rankStrings(lists: readonly Iterable<string>[]): Ranking & { repeated: Set<string> } {
+export function rankStrings(
+  lists: readonly RankedList[],
+): Ranking & { repeated: Set<string>; ranks: Int32Array[] } {
   const last = lastRanking;
   if (last !== undefined) {
     const seen = new Uint8Array(last.ranked.length);
+    const ranks: Int32Array[] = [];
     let distinct = 0;
     let known = true;
-    search: for (const list of lists)
+    search: for (const list of lists) {
+      const into = new Int32Array(sizeOf(list));
+      ranks.push(into);
+      let i = 0;
       for (const s of list) {
         const r = last.rank.get(s);
         if (r === undefined) {
           known = false;
           break search;
         }
+        into[i++] = r;
         if (seen[r] === 0) {
           seen[r] = 1;
           distinct += 1;
         } else seen[r] = 2;
       }
+    }
     if (known && distinct === last.ranked.length) {
       const repeated = new Set<string>();
       for (let r = 0; r < seen.length; r++) if (seen[r] === 2) repeated.add(last.ranked[r] as string);
-      return { ranked: last.ranked, rank: last.rank, repeated };
+      return { ranked: last.ranked, rank: last.rank, repeated, ranks };
     }
   }
   const every: string[] = [];
@@ -84,5 +139,11 @@ export function rankStrings(lists: readonly Iterable<string>[]): Ranking & { rep
   const rank = new Map<string, number>();
   for (let i = 0; i < ranked.length; i++) rank.set(ranked[i] as string, i);
   lastRanking = { ranked, rank };
-  return { ranked, rank, repeated };
+  const ranks = lists.map((list) => {
+    const into = new Int32Array(sizeOf(list));
+    let i = 0;
+    for (const s of list) into[i++] = rank.get(s) ?? 0;
+    return into;
+  });
+  return { ranked, rank, repeated, ranks };
 }

@@ -29,6 +29,7 @@ describe("canonicalText", () => {
 
   it.each(groups)("is canonicalJson(normaliseGroup(group)) for %s", (_, group) => {
     expect(canonicalText(group).text).toBe(canonicalJson(normaliseGroup(group)));
+    expect(canonicalText(group).pieces.join("")).toBe(canonicalJson(normaliseGroup(group)));
     expect(planHash(group)).toBe(sha256Hex(canonicalJson(normaliseGroup(group))));
   });
 
@@ -48,6 +49,7 @@ describe("canonicalText", () => {
       ],
     } as unknown as RuleCollectionGroup;
     expect(canonicalText(group).text).toBe(canonicalJson(normaliseGroup(group)));
+    expect(canonicalText(group).pieces.join("")).toBe(canonicalJson(normaliseGroup(group)));
   });
 
   it("keeps each collection's and rule's text for the diff, by lower-cased name", () => {

@@ -4,10 +4,11 @@
 // nothing a caller does to a plan it was handed may reach the next one.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ClusterProfile, type Plan, planPolicy } from "../../drift";
+import { type ClusterProfile, clusterKey, type Plan, planPolicy, sha256Hex } from "../../drift";
+import { sha256HexOfPiecesKept } from "../../drift/canonical";
 import { factsOf } from "../../drift/list-facts";
 import { isCanonicalList } from "../../drift/normalise";
-import { rankStrings, stableOrder } from "../../drift/sort-hints";
+import { keyedOrder, rankStrings, stableOrder } from "../../drift/sort-hints";
 import { cluster, policy, settings } from "./fixtures";
 
 /** Few distinct texts, so that calls share, repeat and reorder them. */
@@ -35,6 +36,23 @@ describe("sort hints", () => {
     );
   });
 
+  it("key IDs and order them as clusterKey and a stable sort do, whatever the calls before", () => {
+    const id = fc.oneof(
+      fc.constantFrom("/A", "/a", " /a", "/b", "/B ", "/c", ""),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(id, { maxLength: 10 }), { minLength: 1, maxLength: 8 }), (calls) => {
+        for (const ids of calls.flatMap((k) => [k, k, [...k].reverse(), k.slice(1)])) {
+          const { keys, order } = keyedOrder(ids.map((i) => ({ id: i })));
+          const expected = ids.map(clusterKey);
+          expect(keys).toEqual(expected);
+          expect([...order]).toEqual(plainOrder(expected));
+        }
+      }),
+    );
+  });
+
   it("rank the distinct strings as a sort does, and find those named twice", () => {
     fc.assert(
       fc.property(fc.array(fc.array(texts, { maxLength: 4 }), { minLength: 1, maxLength: 6 }), (calls) => {
@@ -46,12 +64,36 @@ describe("sort hints", () => {
           expect([...ranking.rank]).toEqual(ranked.map((s, i) => [s, i]));
           // Each list given twice above: every string is named more than once.
           expect([...ranking.repeated]).toEqual(ranked);
+          // Each list's strings by rank, in its order.
+          ranking.ranks.forEach((ranks, i) => {
+            const list = [...(i < lists.length ? new Set(lists[i]) : (lists[i - lists.length] ?? []))];
+            expect([...ranks]).toEqual(list.map((s) => ranked.indexOf(s)));
+          });
           const once = rankStrings(lists.map((l) => [...new Set(l)]));
           const twice = ranked.filter((s) => lists.filter((l) => l.includes(s)).length > 1);
           expect([...once.repeated]).toEqual(twice);
         }
       }),
     );
+  });
+});
+
+describe("kept hashes", () => {
+  it("are the hash of the pieces' text, whatever was hashed before", () => {
+    const piece = fc.constantFrom("{", "}", "a", "ab", '["10.0.0.0/8"]', "é", "", ",");
+    fc.assert(
+      fc.property(fc.array(fc.array(piece, { maxLength: 6 }), { minLength: 1, maxLength: 12 }), (calls) => {
+        for (const pieces of [...calls, ...calls.reverse()])
+          expect(sha256HexOfPiecesKept(pieces)).toBe(sha256Hex(pieces.join("")));
+      }),
+    );
+  });
+
+  it("are not changed by a caller changing the pieces afterwards", () => {
+    const pieces = ["{", '"a"', "}"];
+    expect(sha256HexOfPiecesKept(pieces)).toBe(sha256Hex(pieces.join("")));
+    pieces[1] = '"b"';
+    expect(sha256HexOfPiecesKept(pieces)).toBe(sha256Hex(pieces.join("")));
   });
 });
 

@@ -9,26 +9,30 @@ import { parseResourceId } from "../azure/resource-id";
 import { clusterHeldBy } from "../orchestrations/activities/gather";
 import { connectionFor } from "../orchestrations/activities/handlers";
 import { instanceIdFor } from "../orchestrations/instance-id";
-import type { ReconcilerStatus } from "../orchestrations/reconciler";
 import { appSettings } from "../orchestrations/settings";
+import { reconcilerState } from "./http/reconciler-status";
 import { json, problem } from "./http/responses";
 
 async function policyStatus(client: DurableClient, policyId: string) {
   const instanceId = instanceIdFor(policyId);
-  try {
-    const status = await client.getStatus(instanceId);
-    // Custom status never holds the approval link or token: deciding needs the link.
-    const custom = status.customStatus as ReconcilerStatus | undefined;
+  // Settled as the estate and approval pages read it: an ended instance offers no approval.
+  const state = await reconcilerState(client, instanceId);
+  if (state.kind === "not-started") return { policyId, instanceId, runtimeStatus: "NotStarted" };
+  if (state.kind === "unreadable")
     return {
       policyId,
       instanceId,
-      runtimeStatus: status.runtimeStatus,
-      lastUpdated: status.lastUpdatedTime,
-      ...custom,
+      runtimeStatus: "Unknown",
+      error: `its status could not be read: ${state.error}`,
     };
-  } catch {
-    return { policyId, instanceId, runtimeStatus: "NotStarted" };
-  }
+  // Custom status never holds the approval link or token: deciding needs the link.
+  return {
+    policyId,
+    instanceId,
+    runtimeStatus: state.runtimeStatus,
+    ...(state.lastUpdated ? { lastUpdated: state.lastUpdated } : {}),
+    ...state.status,
+  };
 }
 
 /** The cluster's node subnets; none when it is gone, malformed or unreadable (then only its ID can match). */

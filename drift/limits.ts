@@ -23,8 +23,12 @@ export function rulesSize(
     if (!Array.isArray(value)) return value;
     let bytes = measured.get(value);
     if (bytes === undefined) {
-      if (!isSourceList(value)) return value;
-      bytes = Buffer.byteLength(texts?.get(value) ?? JSON.stringify(value), "utf8");
+      // A list whose JSON the caller has counts as that text's bytes, wherever it is: the same bytes
+      // it takes inline, so whether it is long, or of strings, changes nothing of the sum.
+      const text = texts?.get(value);
+      if (text !== undefined) bytes = byteLengthOf(text);
+      else if (!isSourceList(value)) return value;
+      else bytes = Buffer.byteLength(JSON.stringify(value), "utf8");
       measured.set(value, bytes);
     }
     listBytes += bytes - STAND_IN_BYTES;
@@ -34,6 +38,26 @@ export function rulesSize(
 }
 
 const STAND_IN_BYTES = "null".length;
+
+/** UTF-8 lengths of the texts of recent plans' lists: the same strings, plan after plan, on a warm host. */
+const byteLengths = new Map<string, number>();
+/** Bounded by the characters of the texts kept (most are held by list-facts.ts anyway). */
+let charsKept = 0;
+const CHARS_KEPT = 4_000_000;
+
+function byteLengthOf(text: string): number {
+  let bytes = byteLengths.get(text);
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(text, "utf8");
+    if (charsKept + text.length > CHARS_KEPT) {
+      byteLengths.clear();
+      charsKept = 0;
+    }
+    charsKept += text.length;
+    byteLengths.set(text, bytes);
+  }
+  return bytes;
+}
 const LONG_LIST = 16;
 
 /** A long list of strings, serialised the same wherever it is (no toJSON to see where). */

@@ -119,6 +119,8 @@ const FEW_SUBNETS = 8;
 /** Clusters with the same rendering input: rendered once, their atoms needed by all of them. */
 interface InputClass {
   id: number;
+  /** What it renders to: its items say what is known of each atom (notesOf). */
+  rendering: Rendering;
   atoms: string[];
   unresolved: { feature: string; entry: string; reason: string }[];
   /** Network rules left out while DNS proxy is off, as the finding lists them. */
@@ -128,6 +130,8 @@ interface InputClass {
   sources: string[];
   /** featureOrder(["base", ...features]) as a bit set: equal masks, equal feature lists. */
   featureMask: number;
+  /** Its first NAMES_LISTED members by name (byName), found as they are served. */
+  first: Served[];
 }
 
 interface Member {
@@ -137,8 +141,16 @@ interface Member {
   sources: string[];
 }
 
-/** A cluster the group is written for: its input class, and its place among the served (by key). */
-type Served = Member & { klass: InputClass; index: number };
+/**
+ * A cluster the group is written for: its input class, its place among the served (by key), and its
+ * name (cluster.name, read with the rest of the profile).
+ */
+type Served = Member & { klass: InputClass; index: number; name: string | undefined };
+
+/** The served cluster's name: as read with its profile, else read now (where it always was). */
+function nameOf(member: Served): string {
+  return member.name ?? member.cluster.name;
+}
 
 /** A rule of the group as read, broken into atoms. */
 interface ReadRule {
@@ -212,6 +224,28 @@ function hasOwnKey(value: object): boolean {
   return false;
 }
 
+/**
+ * What the classes' renderings say of each atom, merged in class order. Renderings are kept objects
+ * (renderingOf), read only, so classes with the very renderings of the last plan's, in its order,
+ * give its notes: a copy of its map, whose entries no one changes once made (a plan only adds
+ * entries of its own to its copy).
+ */
+let lastNotes: { renderings: readonly Rendering[]; info: ReadonlyMap<string, AtomInfo> } | undefined;
+
+function notesOf(classes: readonly InputClass[]): Map<string, AtomInfo> {
+  const last = lastNotes;
+  if (
+    last !== undefined &&
+    last.renderings.length === classes.length &&
+    classes.every((klass, i) => klass.rendering === last.renderings[i])
+  )
+    return new Map(last.info);
+  const info = new Map<string, AtomInfo>();
+  for (const klass of classes) for (const item of klass.rendering.items) note(info, item);
+  lastNotes = { renderings: classes.map((klass) => klass.rendering), info: new Map(info) };
+  return info;
+}
+
 /** Merges what another rendering says of an atom (features, purposes) into what is known. */
 function note(info: Map<string, AtomInfo>, item: AtomInfo): void {
   const known = info.get(item.atom.key);
@@ -233,16 +267,20 @@ export function desiredGroup(
   const dnsProxyEnabled = options.dnsProxyEnabled ?? true;
   const findings: Finding[] = [];
   const read = readRules(current);
-  const info = new Map<string, AtomInfo>();
-  const classes = new InputClasses(catalog, dnsProxyEnabled, info);
+  const classes = new InputClasses(catalog, dnsProxyEnabled);
   const members: Served[] = [];
   const keptAsIs: Member[] = [];
   let keepUnclaimed = false;
   const regionOf = regionCheck();
 
-  for (const { cluster, key } of uniqueClusters(clusters, findings)) {
-    const place = regionOf(cluster);
-    let sources = sourcesOf(cluster);
+  const unique = uniqueClusters(clusters, findings);
+  const pre = readProfiles(clusters, regionOf);
+  for (let u = 0; u < unique.indices.length; u++) {
+    const i = unique.indices[u] as number;
+    const cluster = clusters[i] as ClusterProfile;
+    const key = unique.keys[i] as string;
+    const place = pre !== undefined ? (pre.places[i] as Place | Error) : regionOf(cluster);
+    let sources = pre !== undefined ? (pre.sources[i] as string[]) : sourcesOf(cluster);
     if (place instanceof Error) {
       findings.push({ code: "UNKNOWN_REGION", severity: "error", clusterId: key, message: place.message });
       keptAsIs.push({ cluster, key, sources });
@@ -269,7 +307,16 @@ export function desiredGroup(
       });
     }
 
-    const klass = classes.of(place, cluster);
+    const klass =
+      pre !== undefined
+        ? classes.ofRead(
+            place,
+            cluster,
+            pre.masks[i] as number,
+            pre.privates[i] === 1,
+            pre.parameters[i] as string,
+          )
+        : classes.of(place, cluster);
     klass.clusters += 1;
     for (const s of sources) klass.sources.push(s);
     for (const item of klass.unresolved) {
@@ -288,9 +335,13 @@ export function desiredGroup(
         message: `DNS proxy is off on the firewall policy, and the service rejects network rules to FQDNs without it: left out of the managed group: ${klass.leftOut.join("; ")}. Enable DNS proxy on the policy to have them written.`,
       });
     }
-    members.push({ cluster, key, sources, klass, index: members.length });
+    const name = pre !== undefined ? pre.names[i] : undefined;
+    const member: Served = { cluster, key, sources, klass, index: members.length, name };
+    members.push(member);
+    insertByName(klass.first, member);
   }
 
+  const info = notesOf(classes.list);
   // Which clusters (by input class) need each atom, and sources kept as they are.
   const needs = new Map<string, { classes: number[]; extras: Set<string> }>();
   const need = (atom: string) => {
@@ -352,7 +403,7 @@ export function desiredGroup(
   const { repeated } = written;
   const classOnly = (member: Served) =>
     written.classReach && (repeated.size === 0 || member.sources.every((s) => !repeated.has(s)));
-  const { changes, affected } = clusterChanges(members, read, written, classOnly, info);
+  const { changes, affected } = clusterChanges(members, classes.list, read, written, classOnly, info);
   const legacy = new Set(
     (current?.ruleCollections ?? [])
       .filter((c) => ownerOfCollection(c.rules) !== undefined)
@@ -455,7 +506,6 @@ class InputClasses {
   constructor(
     private readonly catalog: Catalog,
     private readonly dnsProxyEnabled: boolean,
-    private readonly info: Map<string, AtomInfo>,
   ) {}
 
   /**
@@ -465,7 +515,18 @@ class InputClasses {
   of(place: Place, cluster: ClusterProfile): InputClass {
     const mask = featureMask(cluster);
     const parameters = parametersKey(cluster);
-    const shape = mask * 2 + (cluster.privateCluster === true ? 1 : 0);
+    return this.ofRead(place, cluster, mask, cluster.privateCluster === true, parameters);
+  }
+
+  /** `of`, with featureMask, whether private and parametersKey already read (readProfiles). */
+  ofRead(
+    place: Place,
+    cluster: ClusterProfile,
+    mask: number,
+    isPrivate: boolean,
+    parameters: string,
+  ): InputClass {
+    const shape = mask * 2 + (isPrivate ? 1 : 0);
     let byParameters = place.classes.get(shape);
     if (byParameters === undefined) {
       byParameters = new Map();
@@ -473,10 +534,10 @@ class InputClasses {
     }
     const known = byParameters.get(parameters);
     if (known !== undefined) return known;
-    const input = `${cluster.cloud}|${place.region}|${mask}|${cluster.privateCluster === true}|${parameters}`;
+    const input = `${cluster.cloud}|${place.region}|${mask}|${isPrivate}|${parameters}`;
     const rendering = renderingOf(this.catalog, cluster, place.region, this.dnsProxyEnabled, input);
-    for (const item of rendering.items) note(this.info, item);
     const klass: InputClass = {
+      rendering,
       id: this.list.length,
       atoms: rendering.atoms,
       unresolved: rendering.unresolved,
@@ -484,6 +545,7 @@ class InputClasses {
       clusters: 0,
       sources: [],
       featureMask: mask,
+      first: [],
     };
     byParameters.set(parameters, klass);
     this.list.push(klass);
@@ -505,7 +567,7 @@ interface Written {
    */
   classReach: boolean;
   /** Sources named more than once over the classes' sources and the sources kept per atom. */
-  repeated: Set<string>;
+  repeated: ReadonlySet<string>;
   /** Each source list written, with its text and whether it is canonical (list-facts.ts). */
   listFacts: ReadonlyMap<readonly string[], ListFacts>;
 }
@@ -521,8 +583,10 @@ function sharedCollections(
   const { ranked, rank, repeated, ranks: classRanks } = rankSources(byId, needs);
   const marks = new Uint8Array(ranked.length);
   // Source lists joined by " " tell lists apart (so a bucket holds one list) while no source has a space.
-  const spaced = ranked.some((s) => s.includes(" "));
-  const sourceSets = new Map<string, { sources: string[]; key: number; hash: number; clusters: number }>();
+  const spaced = hasSpace(ranked);
+  // Kept by signature only while it tells source lists apart: no source holds a space.
+  const kept = spaced ? new Map<string, KeptSet>() : keptSets(classRanks);
+  const sourceSets = new Map<string, { sources: string[]; key: number; known: KeptSet; clusters: number }>();
   const listFacts = new Map<readonly string[], ListFacts>();
   const lists = new SourceLists(spaced);
   const buckets = new Map<string, { sources: string[]; clusters: number; atoms: AtomInfo[] }>();
@@ -531,22 +595,31 @@ function sharedCollections(
     const signature = `${[...n.classes].sort((a, b) => a - b).join(",")}|${extras.join(" ")}`;
     let set = sourceSets.get(signature);
     if (set === undefined) {
-      marks.fill(0);
-      for (const s of extras) marks[rank.get(s) ?? 0] = 1;
       let clusters = 0;
-      for (const id of n.classes) {
-        clusters += byId[id]?.clusters ?? 0;
-        const ranks = classRanks[id] ?? NO_RANKS;
-        for (let i = 0; i < ranks.length; i++) marks[ranks[i] ?? 0] = 1;
-      }
-      const sources: string[] = [];
-      let hash = 0;
-      for (let r = 0; r < marks.length; r++)
-        if (marks[r] === 1) {
-          sources.push(ranked[r] ?? "");
-          hash = (Math.imul(hash, 31) + r) | 0;
+      for (const id of n.classes) clusters += byId[id]?.clusters ?? 0;
+      // The sources are a function of the signature and the ranking: an earlier plan's, copied.
+      let known = kept.get(signature);
+      if (known === undefined) {
+        marks.fill(0);
+        for (const s of extras) marks[rank.get(s) ?? 0] = 1;
+        for (const id of n.classes) {
+          const ranks = classRanks[id] ?? NO_RANKS;
+          for (let i = 0; i < ranks.length; i++) marks[ranks[i] ?? 0] = 1;
         }
-      set = { sources, key: lists.id(sources, hash), hash, clusters };
+        const sources: string[] = [];
+        let hash = 0;
+        for (let r = 0; r < marks.length; r++)
+          if (marks[r] === 1) {
+            sources.push(ranked[r] ?? "");
+            hash = (Math.imul(hash, 31) + r) | 0;
+          }
+        known = { sources, hash, facts: undefined };
+        if (kept.size >= SETS_KEPT) kept.clear();
+        kept.set(signature, known);
+      }
+      // A copy: the one kept is never handed out, so what a caller does to the plan cannot reach it.
+      const sources = known.sources.slice();
+      set = { sources, key: lists.id(sources, known.hash), known, clusters };
       sourceSets.set(signature, set);
     }
     const atom = info.get(atomKey);
@@ -557,7 +630,10 @@ function sharedCollections(
     let bucket = buckets.get(bucketKey);
     if (bucket === undefined) {
       bucket = { sources: set.sources, clusters: 0, atoms: [] };
-      if (!listFacts.has(set.sources)) listFacts.set(set.sources, factsOf(set.sources, set.hash));
+      if (!listFacts.has(set.sources)) {
+        set.known.facts ??= factsOf(set.known.sources, set.known.hash);
+        listFacts.set(set.sources, set.known.facts);
+      }
       buckets.set(bucketKey, bucket);
     }
     bucket.clusters = Math.max(bucket.clusters, set.clusters);
@@ -621,6 +697,38 @@ function sharedCollections(
 
 const NO_RANKS = new Int32Array(0);
 
+/** Whether a source holds a space, by ranking (rankStrings hands one out again for the same sources). */
+const spacedRankings = new WeakMap<readonly string[], boolean>();
+
+function hasSpace(ranked: readonly string[]): boolean {
+  let spaced = spacedRankings.get(ranked);
+  if (spaced === undefined) {
+    spaced = ranked.some((s) => s.includes(" "));
+    spacedRankings.set(ranked, spaced);
+  }
+  return spaced;
+}
+
+/** A source list sharedCollections made: its strings (never handed out), their hash, its facts once known. */
+interface KeptSet {
+  sources: readonly string[];
+  hash: number;
+  facts: ListFacts | undefined;
+}
+
+/**
+ * Source lists by signature (the classes and the sources kept per atom), for one answer of
+ * rankStrings: it hands the same answer out again, ranks and all, for the same lists, and then a
+ * signature's list is the one it was. Another answer starts afresh.
+ */
+let keptFor: { ranks: readonly Int32Array[]; sets: Map<string, KeptSet> } | undefined;
+const SETS_KEPT = 4096;
+
+function keptSets(ranks: readonly Int32Array[]): Map<string, KeptSet> {
+  if (keptFor?.ranks !== ranks) keptFor = { ranks, sets: new Map() };
+  return keptFor.sets;
+}
+
 /**
  * Every source of the classes and kept per atom, once and sorted (a rule's sources are then marked
  * by rank and read out in order), and those named more than once.
@@ -631,7 +739,7 @@ function rankSources(
 ): {
   ranked: readonly string[];
   rank: ReadonlyMap<string, number>;
-  repeated: Set<string>;
+  repeated: ReadonlySet<string>;
   ranks: readonly Int32Array[];
 } {
   const lists: RankedList[] = byId.map((klass) => klass.sources);
@@ -814,6 +922,7 @@ class Reach {
 /** Per cluster: what its subnets reach in the group as read and in the group to write. */
 function clusterChanges(
   members: readonly Served[],
+  classes: readonly InputClass[],
   before: readonly ReadRule[],
   written: Written,
   classOnly: (member: Served) => boolean,
@@ -823,7 +932,7 @@ function clusterChanges(
   for (const member of members) tally.add(member, classOnly(member));
   // Identical changes from different rule sets (one cluster's old collections, another's) read as one.
   const merged = new Map<string, ImpactGroup>();
-  for (const { group, items } of tally.byFirstName()) {
+  for (const { group, items } of tally.byFirstName(members, classes)) {
     // Stands for JSON.stringify([region, features, gains, losses]): the two JSON texts delimit
     // themselves, and `items` numbers the gains' and losses' item texts (ChangeTally.itemsKey).
     const key = `${JSON.stringify(group.region)},${JSON.stringify(group.features)},${items}`;
@@ -861,6 +970,8 @@ interface Tallied {
   group: ImpactGroup;
   items: string;
   first: Served[];
+  /** Its place in ChangeTally.tallied. */
+  index: number;
 }
 
 /** A class's members that reached `before`: their group, null for none, undefined until known. */
@@ -871,8 +982,24 @@ interface ClassTally {
 
 /** By name, then ID: the order in which a group lists its clusters, and groups are listed. */
 function byName(a: Served, b: Served): number {
-  return byText(a.cluster.name, b.cluster.name) || byText(a.cluster.id, b.cluster.id);
+  return byText(nameOf(a), nameOf(b)) || byText(a.cluster.id, b.cluster.id);
 }
+
+/**
+ * Puts the member into `first`, kept sorted by name and no longer than NAMES_LISTED. byName is a
+ * total order on served clusters (their IDs differ), so the list is the first of those put in,
+ * whatever their order. A member after the last of a full list is most, and costs one comparison.
+ */
+function insertByName(first: Served[], member: Served): void {
+  if (first.length === NAMES_LISTED && byName(member, first[NAMES_LISTED - 1] as Served) > 0) return;
+  let at = first.length;
+  while (at > 0 && byName(member, first[at - 1] as Served) < 0) at -= 1;
+  first.splice(at, 0, member);
+  if (first.length > NAMES_LISTED) first.pop();
+}
+
+/** A class whose members went to more than one group. */
+const MIXED = Symbol("mixed");
 
 /**
  * Clusters told apart by what they gain and lose, their region and features: a group per (pair of
@@ -884,6 +1011,10 @@ class ChangeTally {
   /** By member index: 1 where the cluster gains or loses anything. */
   readonly affected: Uint8Array;
   affectedCount = 0;
+  /** By member index: the index of its group in `tallied`, -1 for none. */
+  private readonly groupOf: Int32Array;
+  /** By class id: the one group all its members went to so far (null: none), or MIXED. */
+  private readonly landed: (Tallied | null | typeof MIXED | undefined)[] = [];
   private readonly was: Reach;
   private readonly will: Reach;
   /** What a class's own sources reach once written; null where that is not known from its atoms. */
@@ -907,6 +1038,7 @@ class ChangeTally {
     this.was = new Reach(before);
     this.will = new Reach(written.rules);
     this.affected = new Uint8Array(members);
+    this.groupOf = new Int32Array(members).fill(-1);
     for (const rule of before)
       for (const atom of rule.atoms) {
         this.atomsBefore.set(atom.key, atom);
@@ -931,13 +1063,13 @@ class ChangeTally {
         this.byClass[klass.id] = memo;
       }
       if (memo.tallied !== undefined) {
-        if (memo.tallied !== null) this.count(member, memo.tallied);
+        this.count(member, memo.tallied);
         return;
       }
     }
     const tallied = this.talliedOf(member, b, reach ?? this.will.of(sources));
     if (memo !== undefined) memo.tallied = tallied;
-    if (tallied !== null) this.count(member, tallied);
+    this.count(member, tallied);
   }
 
   /** The group of a member that reaches `b` before and `a` after; null when it gains and loses nothing. */
@@ -962,30 +1094,55 @@ class ChangeTally {
         losses: diff.losses.map((k) => this.item(k)).sort(byPlace),
       };
       diff.items ??= `${this.itemsKey(diff.gains)}|${this.itemsKey(diff.losses)}`;
-      tallied = { group, items: diff.items, first: [] };
+      tallied = { group, items: diff.items, first: [], index: this.tallied.length };
       byRegion.set(cluster.region, tallied);
       this.tallied.push(tallied);
     }
     return tallied;
   }
 
-  private count(member: Served, tallied: Tallied): void {
+  private count(member: Served, tallied: Tallied | null): void {
+    // Where the class's members went: one group (or none) for all of them, or MIXED.
+    const id = member.klass.id;
+    const landed = this.landed[id];
+    if (landed === undefined) this.landed[id] = tallied;
+    else if (landed !== tallied) this.landed[id] = MIXED;
+    if (tallied === null) return;
     this.affected[member.index] = 1;
     this.affectedCount += 1;
+    this.groupOf[member.index] = tallied.index;
     tallied.group.clusterCount += 1;
-    // Kept sorted; a cluster after the last of a full list is most clusters, and costs one comparison.
-    const { first } = tallied;
-    if (first.length === NAMES_LISTED && byName(member, first[NAMES_LISTED - 1] as Served) > 0) return;
-    let at = first.length;
-    while (at > 0 && byName(member, first[at - 1] as Served) < 0) at -= 1;
-    first.splice(at, 0, member);
-    if (first.length > NAMES_LISTED) first.pop();
+  }
+
+  /**
+   * Each group's first members by name: the first of a union are the first of the firsts of its
+   * parts, so a class whose members all went to one group gives its own first (found as they were
+   * served); the members of a class split between groups are put in one by one.
+   */
+  private nameFirsts(members: readonly Served[], classes: readonly InputClass[]): void {
+    let mixed = false;
+    for (const klass of classes) {
+      const landed = this.landed[klass.id];
+      if (landed === MIXED) mixed = true;
+      else if (landed !== undefined && landed !== null)
+        for (const member of klass.first) insertByName(landed.first, member);
+    }
+    if (!mixed) return;
+    for (const member of members) {
+      if (this.landed[member.klass.id] !== MIXED) continue;
+      const at = this.groupOf[member.index] as number;
+      if (at >= 0) insertByName((this.tallied[at] as Tallied).first, member);
+    }
   }
 
   /** The groups, in the order of their first cluster by name, each naming its first clusters. */
-  byFirstName(): { group: ImpactGroup; items: string }[] {
+  byFirstName(
+    members: readonly Served[],
+    classes: readonly InputClass[],
+  ): { group: ImpactGroup; items: string }[] {
+    this.nameFirsts(members, classes);
     const ordered = [...this.tallied].sort((a, b) => byName(a.first[0] as Served, b.first[0] as Served));
-    for (const { group, first } of ordered) group.clusters = first.map((m) => m.cluster.name);
+    for (const { group, first } of ordered) group.clusters = first.map(nameOf);
     return ordered;
   }
 
@@ -1071,14 +1228,71 @@ function byPlace(a: ImpactItem, b: ImpactItem): number {
   return byText(a.destination, b.destination) || byText(a.ports, b.ports);
 }
 
-/** Sorted by lower-cased ID; a cluster listed twice (IDs differ only in casing) counts once. */
+/** What the loop over the served clusters reads of each profile, by its place in `clusters`. */
+interface ReadProfiles {
+  places: (Place | Error)[];
+  sources: string[][];
+  names: string[];
+  /** featureMask; 0 where the region is unknown (not read then). */
+  masks: Float64Array;
+  /** 1 where privateCluster is true. */
+  privates: Uint8Array;
+  /** parametersKey; "" where the region is unknown. */
+  parameters: string[];
+}
+
+/**
+ * Each profile's region, sources, name and class input, read in the order given: the profiles are
+ * most likely laid out in memory in that order, while the loop takes them by key, which costs a
+ * cache miss a field. Every read is a function of the profile alone (regionOf keeps only what a
+ * (cloud, region) gives), so reading them early or for a duplicate changes nothing; a profile whose
+ * reading throws makes this give up, and the loop reads each profile itself, by key, as it always
+ * has, throwing where it threw.
+ */
+function readProfiles(
+  clusters: readonly ClusterProfile[],
+  regionOf: (cluster: ClusterProfile) => Place | Error,
+): ReadProfiles | undefined {
+  const n = clusters.length;
+  // Made at their length, not grown: a plan reads thousands of profiles.
+  const read: ReadProfiles = {
+    places: new Array(n),
+    sources: new Array(n),
+    names: new Array(n),
+    masks: new Float64Array(n),
+    privates: new Uint8Array(n),
+    parameters: new Array(n),
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      const cluster = clusters[i] as ClusterProfile;
+      const place = regionOf(cluster);
+      read.places[i] = place;
+      read.sources[i] = sourcesOf(cluster);
+      read.names[i] = cluster.name;
+      if (place instanceof Error) continue;
+      read.masks[i] = featureMask(cluster);
+      read.parameters[i] = parametersKey(cluster);
+      if (cluster.privateCluster === true) read.privates[i] = 1;
+    }
+  } catch {
+    return undefined;
+  }
+  return read;
+}
+
+/**
+ * The clusters to serve, as places in `clusters`, sorted by lower-cased ID (their keys); a cluster
+ * listed twice (IDs differ only in casing) counts once.
+ */
 function uniqueClusters(
   clusters: readonly ClusterProfile[],
   findings: Finding[],
-): { cluster: ClusterProfile; key: string }[] {
-  const unique: { cluster: ClusterProfile; key: string }[] = [];
+): { keys: readonly string[]; indices: ArrayLike<number> } {
   // A stable order: of the profiles with one key, the first listed comes first and is the one used.
-  const { keys, order } = keyedOrder(clusters);
+  const { keys, order, distinct } = keyedOrder(clusters);
+  if (distinct) return { keys, indices: order };
+  const unique: number[] = [];
   let previous: string | undefined;
   for (const i of order) {
     const key = keys[i] as string;
@@ -1092,9 +1306,9 @@ function uniqueClusters(
       continue;
     }
     previous = key;
-    unique.push({ cluster: clusters[i] as ClusterProfile, key });
+    unique.push(i);
   }
-  return unique;
+  return { keys, indices: unique };
 }
 
 /** A cloud and a region the catalog knows, and the input classes of its clusters. */

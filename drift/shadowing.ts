@@ -332,6 +332,54 @@ function sameFields(a: RuleBody, b: RuleBody): boolean {
   return true;
 }
 
+/** What the managed rules can be met on: a Deny rule outside both cannot shadow any of them. */
+interface Reachable {
+  /** The port ranges of every managed rule (an application rule's are its protocols' ports). */
+  ports: (readonly [number, number])[];
+  /** Every protocol of a managed application rule, once each (type and port as protocolKey tells them apart). */
+  protocols: AppProtocol[];
+}
+
+function reachableOf(ours: readonly { rule: RuleBody }[]): Reachable {
+  const ports: string[] = [];
+  const protocols: AppProtocol[] = [];
+  for (const { rule } of ours) {
+    if (rule.ruleType === "ApplicationRule")
+      for (const p of appProtocols(rule)) {
+        ports.push(p.port);
+        if (!protocols.some((q) => q.type === p.type && q.port === p.port)) protocols.push(p);
+      }
+    else if (rule.ruleType === "NetworkRule")
+      for (const port of list(rule, "destinationPorts")) ports.push(port);
+  }
+  return { ports: portRanges([...new Set(ports)]), protocols };
+}
+
+/**
+ * Whether the Deny rule passes what every way of shadowing in shapeHits needs: a network Deny, a
+ * destination port overlapping one of a managed rule's (anyPortOverlap, for application and network
+ * rules alike); an application Deny, a group not after ours and a protocol equal to one of a managed
+ * application rule's. A rule it would fail to read is read (and fails) as before.
+ */
+function mayShadow(located: Located, managedPriority: number, reachable: Reachable): boolean {
+  const { rule } = located;
+  if (rule === null || typeof rule !== "object") return true;
+  if (rule.ruleType === "NetworkRule") {
+    for (const port of list(rule, "destinationPorts")) {
+      const theirs = portRange(port);
+      if (theirs === undefined) continue;
+      for (const ours of reachable.ports) if (ours[0] <= theirs[1] && theirs[0] <= ours[1]) return true;
+    }
+    return false;
+  }
+  if (rule.ruleType === "ApplicationRule") {
+    if (!(located.groupPriority <= managedPriority)) return false;
+    for (const p of appProtocols(rule))
+      if (reachable.protocols.some((q) => q.type === p.type && q.port === p.port)) return true;
+  }
+  return false;
+}
+
 /** Representatives kept per rule name; past that, rules of the name go through shapeOf's key. */
 const PER_NAME = 4;
 
@@ -345,7 +393,13 @@ export function findShadowing(
     .flatMap((c) => (c.rules ?? []).map((rule) => ({ collection: c.name, rule })));
   const located = denyRules(others);
   if (located.length === 0 || ours.length === 0) return [];
-  const denies = located.map((deny) => readDeny(deny, managed.priority));
+  // Only Deny rules that could shadow some managed rule are read and indexed (mayShadow); the others
+  // would be found by no lookup. Their order is kept, which is all a position here stands for.
+  const reachable = reachableOf(ours);
+  const denies: Deny[] = [];
+  for (const deny of located)
+    if (mayShadow(deny, managed.priority, reachable)) denies.push(readDeny(deny, managed.priority));
+  if (denies.length === 0) return [];
   const index = indexDenies(denies);
 
   // Matching rules (positions in `ours`, ascending) by Deny rule position.
@@ -411,6 +465,7 @@ export function findShadowing(
   // owner before they are keyed, as the key is long.
   const named = new Map<number, { clusterId: string | undefined; label: string; application: boolean }>();
   denies.forEach((deny, d) => {
+    if (!matched.has(d)) return;
     const { located } = deny;
     const networkDeny = located.rule.ruleType === "NetworkRule";
     const byOwner = new Map<string | undefined, { rules: string[]; why: Set<string> }>();

@@ -39,18 +39,22 @@ interface Keyed {
   ids: readonly string[];
   keys: readonly string[];
   order: Readonly<Int32Array>;
+  /** No key is there twice. */
+  distinct: boolean;
 }
 
 let lastKeyed: Keyed | undefined;
 
 /**
- * clusterKey of each item's ID, and stableOrder of those keys. Both are functions of the IDs alone:
+ * clusterKey of each item's ID, stableOrder of those keys, and whether no key is there twice (equal
+ * keys are next to each other in that order). All are functions of the IDs alone:
  * an ID equal to the one the last call had at its place has the key it had, and when every ID is,
  * the keys and their order are the last call's. Read only: kept as the next call's hint.
  */
 export function keyedOrder(items: readonly { id: string }[]): {
   keys: readonly string[];
   order: Readonly<Int32Array>;
+  distinct: boolean;
 } {
   const n = items.length;
   const last = lastKeyed;
@@ -62,14 +66,54 @@ export function keyedOrder(items: readonly { id: string }[]): {
   const ids: string[] = [];
   const keys: string[] = [];
   const lastIds = last?.ids ?? [];
+  // Places whose ID is not the one the last call had there.
+  const changed: number[] = [];
   for (let i = 0; i < n; i++) {
     const id = (items[i] as { id: string }).id;
     ids.push(id);
-    keys.push(i < lastIds.length && lastIds[i] === id ? ((last as Keyed).keys[i] as string) : clusterKey(id));
+    if (i < lastIds.length && lastIds[i] === id) keys.push((last as Keyed).keys[i] as string);
+    else {
+      keys.push(clusterKey(id));
+      changed.push(i);
+    }
   }
-  const keyed: Keyed = { ids, keys, order: stableOrder(keys) };
+  const order =
+    last !== undefined && changed.length < n ? mergedOrder(keys, last.order, changed) : stableOrder(keys);
+  let distinct = true;
+  for (let j = 1; j < order.length && distinct; j++)
+    distinct = keys[order[j] as number] !== keys[order[j - 1] as number];
+  const keyed: Keyed = { ids, keys, order, distinct };
   lastKeyed = keyed;
   return keyed;
+}
+
+/**
+ * stableOrder(keys), where the keys at all places but `changed` (ascending) are those `before`
+ * ordered: those places keep their order, the changed ones are sorted and merged in. The order is
+ * by (key, place), a total order, so this is the one order a full sort gives.
+ */
+function mergedOrder(
+  keys: readonly string[],
+  before: Readonly<Int32Array>,
+  changed: number[],
+): Readonly<Int32Array> {
+  const n = keys.length;
+  const isChanged = new Uint8Array(n);
+  for (const i of changed) isChanged[i] = 1;
+  const compare = (a: number, b: number) => byText(keys[a] as string, keys[b] as string) || a - b;
+  changed.sort(compare);
+  const order = new Int32Array(n);
+  let k = 0;
+  let c = 0;
+  for (let t = 0; t < before.length; t++) {
+    const i = before[t] as number;
+    if (i >= n || isChanged[i] === 1) continue;
+    while (c < changed.length && compare(changed[c] as number, i) < 0) order[k++] = changed[c++] as number;
+    order[k++] = i;
+  }
+  while (c < changed.length) order[k++] = changed[c++] as number;
+  lastOrder = order;
+  return order;
 }
 
 /** Distinct texts in byText order, and each one's place in it. Read only: kept as the next hint. */
@@ -93,37 +137,74 @@ function sizeOf(list: RankedList): number {
  * the strings are exactly the last call's set, its ranking is the answer (the sorted distinct strings
  * of a set are a function of the set): found by looking each string up, once.
  */
-export function rankStrings(
+export function rankStrings(lists: readonly RankedList[]): Ranked {
+  // The same strings in the same lists as last call: its answer, found by comparing in order.
+  const before = lastRanked;
+  if (before !== undefined && sameLists(lists, before)) return before.result;
+  const result = rankAnew(lists);
+  lastRanked = { sizes: lists.map(sizeOf), strings: flatten(lists), result };
+  return result;
+}
+
+/** What rankStrings gives. Read only: the last answer is handed out again for equal lists. */
+export type Ranked = Ranking & { repeated: ReadonlySet<string>; ranks: readonly Int32Array[] };
+
+/** The lists rankStrings was last given, copied (sizes and strings in order), and its answer. */
+let lastRanked: { sizes: readonly number[]; strings: readonly string[]; result: Ranked } | undefined;
+
+function flatten(lists: readonly RankedList[]): string[] {
+  const strings: string[] = [];
+  for (const list of lists) for (const s of list) strings.push(s);
+  return strings;
+}
+
+function sameLists(
   lists: readonly RankedList[],
-): Ranking & { repeated: Set<string>; ranks: Int32Array[] } {
+  before: { sizes: readonly number[]; strings: readonly string[] },
+): boolean {
+  if (lists.length !== before.sizes.length) return false;
+  for (let i = 0; i < lists.length; i++) if (sizeOf(lists[i] as RankedList) !== before.sizes[i]) return false;
+  const { strings } = before;
+  let at = 0;
+  for (const list of lists) {
+    if (Array.isArray(list)) {
+      const items = list as readonly string[];
+      for (let i = 0; i < items.length; i++) if (items[i] !== strings[at++]) return false;
+    } else for (const s of list) if (s !== strings[at++]) return false;
+  }
+  return at === strings.length;
+}
+
+function rankAnew(lists: readonly RankedList[]): Ranking & { repeated: Set<string>; ranks: Int32Array[] } {
   const last = lastRanking;
   if (last !== undefined) {
-    const seen = new Uint8Array(last.ranked.length);
-    const ranks: Int32Array[] = [];
+    // Each string's rank in the last ranking, -1 for one it did not have; how often each was seen.
+    const count = new Uint8Array(last.ranked.length);
+    const before: Int32Array[] = [];
+    const fresh: string[] = [];
     let distinct = 0;
-    let known = true;
-    search: for (const list of lists) {
+    for (const list of lists) {
       const into = new Int32Array(sizeOf(list));
-      ranks.push(into);
+      before.push(into);
       let i = 0;
       for (const s of list) {
         const r = last.rank.get(s);
         if (r === undefined) {
-          known = false;
-          break search;
+          into[i++] = -1;
+          fresh.push(s);
+          continue;
         }
         into[i++] = r;
-        if (seen[r] === 0) {
-          seen[r] = 1;
-          distinct += 1;
-        } else seen[r] = 2;
+        if (count[r] === 0) distinct += 1;
+        if ((count[r] as number) < 2) count[r] = (count[r] as number) + 1;
       }
     }
-    if (known && distinct === last.ranked.length) {
+    if (fresh.length === 0 && distinct === last.ranked.length) {
       const repeated = new Set<string>();
-      for (let r = 0; r < seen.length; r++) if (seen[r] === 2) repeated.add(last.ranked[r] as string);
-      return { ranked: last.ranked, rank: last.rank, repeated, ranks };
+      for (let r = 0; r < count.length; r++) if (count[r] === 2) repeated.add(last.ranked[r] as string);
+      return { ranked: last.ranked, rank: last.rank, repeated, ranks: before };
     }
+    return rankMerged(lists, last, count, before, fresh);
   }
   const every: string[] = [];
   for (const list of lists) for (const s of list) every.push(s);
@@ -143,6 +224,64 @@ export function rankStrings(
     const into = new Int32Array(sizeOf(list));
     let i = 0;
     for (const s of list) into[i++] = rank.get(s) ?? 0;
+    return into;
+  });
+  return { ranked, rank, repeated, ranks };
+}
+
+/**
+ * The ranking of strings of which some were ranked last time (`count`: how often each was seen, 0
+ * for one now gone; `before`: each place's last rank, -1 for a string the last ranking lacked) and
+ * the rest are `fresh`: the two sorted runs merged, which is the order a sort of all gives (distinct
+ * strings, code unit order), without sorting what was sorted last time.
+ */
+function rankMerged(
+  lists: readonly RankedList[],
+  last: Ranking,
+  count: Uint8Array,
+  before: Int32Array[],
+  fresh: string[],
+): Ranking & { repeated: Set<string>; ranks: Int32Array[] } {
+  fresh.sort();
+  const ranked: string[] = [];
+  const repeated = new Set<string>();
+  const rank = new Map<string, number>();
+  const renumbered = new Int32Array(count.length);
+  const add = (s: string) => {
+    rank.set(s, ranked.length);
+    ranked.push(s);
+  };
+  let r = 0;
+  let j = 0;
+  for (;;) {
+    while (r < count.length && count[r] === 0) r += 1;
+    const old = r < count.length ? (last.ranked[r] as string) : undefined;
+    const next = j < fresh.length ? (fresh[j] as string) : undefined;
+    if (old === undefined && next === undefined) break;
+    // A fresh string is never one the last ranking had, so the two are never equal.
+    if (next === undefined || (old !== undefined && old < next)) {
+      renumbered[r] = ranked.length;
+      if (count[r] === 2) repeated.add(old as string);
+      add(old as string);
+      r += 1;
+    } else {
+      add(next);
+      j += 1;
+      while (j < fresh.length && fresh[j] === next) {
+        repeated.add(next);
+        j += 1;
+      }
+    }
+  }
+  lastRanking = { ranked, rank };
+  const ranks = lists.map((list, l) => {
+    const was = before[l] as Int32Array;
+    const into = new Int32Array(was.length);
+    let i = 0;
+    for (const s of list) {
+      const b = was[i] as number;
+      into[i++] = b >= 0 ? (renumbered[b] as number) : (rank.get(s) ?? 0);
+    }
     return into;
   });
   return { ranked, rank, repeated, ranks };

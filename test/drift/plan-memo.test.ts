@@ -43,11 +43,22 @@ describe("sort hints", () => {
     );
     fc.assert(
       fc.property(fc.array(fc.array(id, { maxLength: 10 }), { minLength: 1, maxLength: 8 }), (calls) => {
-        for (const ids of calls.flatMap((k) => [k, k, [...k].reverse(), k.slice(1)])) {
-          const { keys, order } = keyedOrder(ids.map((i) => ({ id: i })));
+        // Also with an ID added, one changed and one dropped: the last order merged with a few sorted.
+        const edits = (k: string[]) => [
+          k,
+          k,
+          [...k].reverse(),
+          k.slice(1),
+          [...k, "/new", "/A"],
+          k.map((x, i) => (i === k.length >> 1 ? `${x}z` : x)),
+          k.slice(0, -1),
+        ];
+        for (const ids of calls.flatMap(edits)) {
+          const { keys, order, distinct } = keyedOrder(ids.map((i) => ({ id: i })));
           const expected = ids.map(clusterKey);
           expect(keys).toEqual(expected);
           expect([...order]).toEqual(plainOrder(expected));
+          expect(distinct).toBe(new Set(expected).size === expected.length);
         }
       }),
     );
@@ -56,7 +67,16 @@ describe("sort hints", () => {
   it("rank the distinct strings as a sort does, and find those named twice", () => {
     fc.assert(
       fc.property(fc.array(fc.array(texts, { maxLength: 4 }), { minLength: 1, maxLength: 6 }), (calls) => {
-        for (const lists of calls.flatMap((l) => [l, l, l.slice(1), [...l].reverse()])) {
+        // Also with a string added and one gone: known ranks merged with the new strings sorted.
+        const edits = (l: string[][]) => [
+          l,
+          l,
+          l.slice(1),
+          [...l].reverse(),
+          l.map((x, i) => (i === 0 ? [...x, "zz", "0"] : x)),
+          l.map((x) => x.slice(1)),
+        ];
+        for (const lists of calls.flatMap(edits)) {
           const every = lists.flat();
           const ranked = [...new Set(every)].sort();
           const ranking = rankStrings(lists.map((l) => new Set(l)).concat(lists));

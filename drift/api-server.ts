@@ -35,7 +35,7 @@ export function allowedApiServerAddresses(
  * failed, the profile keeps the allowed address (returned as `keep`) and the finding says so.
  */
 export function apiServerAddressCheck(
-  profile: ClusterProfile,
+  profile: Pick<ClusterProfile, "id" | "name" | "nodeSubnets">,
   fqdn: string,
   resolved: { addresses: readonly string[] } | { error: string },
   group: RuleCollectionGroup | undefined,

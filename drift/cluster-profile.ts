@@ -130,8 +130,51 @@ function validValues(name: Parameter, raws: readonly string[]): string[] {
  */
 export function needsApiServerAddress(facts: ClusterFacts, features: readonly Feature[]): boolean {
   if (facts.privateCluster || facts.fqdn === undefined || !features.includes("pod-api-access")) return false;
-  const tag = tagValue(facts.tags, TAG_PARAMETERS);
-  return tag === undefined || !/(^|;)\s*apiServerIp\s*=/.test(tag);
+  const tagged = tagParameters(facts);
+  return "badTag" in tagged || tagged.values.apiServerIp === undefined;
+}
+
+/** The values of the tag aks-egress-guard/parameters (none without it), or why it is ignored. */
+function tagParameters(facts: ClusterFacts): { values: ParameterValues } | { badTag: string } {
+  const raw = tagValue(facts.tags, TAG_PARAMETERS);
+  if (raw === undefined) return { values: {} };
+  try {
+    return {
+      values: parseParameters(
+        raw
+          .split(";")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
+      ),
+    };
+  } catch (error) {
+    if (!isGuardError(error)) throw error;
+    return {
+      badTag: `${facts.name}: tag ${TAG_PARAMETERS}="${raw}" ignored: ${error.message} Write name=value pairs separated by ";", e.g. apiServerIp=20.1.2.3;dnsServers=10.0.0.4,10.0.0.5.`,
+    };
+  }
+}
+
+/**
+ * The features in effect: configured, detected, then the tag's changes. A bad tag is ignored, and
+ * `badTag` says why (profileFromFacts reports it).
+ */
+export function featuresOf(
+  facts: ClusterFacts,
+  settings: Pick<ProfileSettings, "defaultFeatures">,
+): { features: Feature[]; badTag?: string } {
+  const features = featureOrder([...settings.defaultFeatures, ...detectFeatures(facts)]);
+  const featureTag = tagValue(facts.tags, TAG_FEATURES);
+  if (featureTag === undefined) return { features };
+  try {
+    return { features: applyFeatureTag(features, featureTag) };
+  } catch (error) {
+    if (!isGuardError(error)) throw error;
+    return {
+      features,
+      badTag: `${facts.name}: tag ${TAG_FEATURES}="${featureTag}" ignored: ${error.message}`,
+    };
+  }
 }
 
 export interface ProfileResult {
@@ -233,20 +276,8 @@ export function profileFromFacts(
     );
   }
 
-  let features = featureOrder([...settings.defaultFeatures, ...detectFeatures(facts)]);
-  const featureTag = tagValue(facts.tags, TAG_FEATURES);
-  if (featureTag !== undefined) {
-    try {
-      features = applyFeatureTag(features, featureTag);
-    } catch (error) {
-      if (!isGuardError(error)) throw error;
-      finding(
-        "BAD_TAG",
-        "warning",
-        `${facts.name}: tag ${TAG_FEATURES}="${featureTag}" ignored: ${error.message}`,
-      );
-    }
-  }
+  const { features, badTag } = featuresOf(facts, settings);
+  if (badTag !== undefined) finding("BAD_TAG", "warning", badTag);
 
   let mode: Mode | undefined;
   const modeTag = tagValue(facts.tags, TAG_MODE);
@@ -297,26 +328,11 @@ export function profileFromFacts(
     if (addresses.length > 0 && needsApiServerAddress(facts, features))
       fill("apiServerIp", addresses, "network");
   }
-  const parametersTag = tagValue(facts.tags, TAG_PARAMETERS);
-  if (parametersTag !== undefined) {
-    try {
-      const given = parseParameters(
-        parametersTag
-          .split(";")
-          .map((s) => s.trim())
-          .filter((s) => s !== ""),
-      );
-      for (const [name, values] of Object.entries(given) as [Parameter, readonly string[]][])
-        fill(name, values, "tag");
-    } catch (error) {
-      if (!isGuardError(error)) throw error;
-      finding(
-        "BAD_TAG",
-        "warning",
-        `${facts.name}: tag ${TAG_PARAMETERS}="${parametersTag}" ignored: ${error.message} Write name=value pairs separated by ";", e.g. apiServerIp=20.1.2.3;dnsServers=10.0.0.4,10.0.0.5.`,
-      );
-    }
-  }
+  const tagged = tagParameters(facts);
+  if ("badTag" in tagged) finding("BAD_TAG", "warning", tagged.badTag);
+  else
+    for (const [name, values] of Object.entries(tagged.values) as [Parameter, readonly string[]][])
+      fill(name, values, "tag");
 
   // An unknown region is passed through as written: the drift engine then keeps the cluster's
   // existing collections and reports UNKNOWN_REGION, instead of treating them as stale.

@@ -205,10 +205,11 @@ export function loadSettings(env: Env = process.env): AppSettings {
   const badSubscriptions = subscriptions.filter((s) => !GUID.test(s));
   if (badSubscriptions.length > 0)
     problems.push(`${SETTING_NAMES.subscriptions}: not a subscription ID: ${badSubscriptions.join(", ")}`);
-  const resolvers = list(get("resolvers"));
-  for (const server of resolvers) {
+  const resolvers: string[] = [];
+  for (const server of list(get("resolvers"))) {
     const problem = resolverServerProblem(server);
-    if (problem !== undefined) problems.push(`${SETTING_NAMES.resolvers}: ${problem}`);
+    if (problem === undefined) resolvers.push(server);
+    else problems.push(`${SETTING_NAMES.resolvers}: ${problem}`);
   }
   let defaultFeatures: Feature[] = [];
   try {
@@ -251,7 +252,7 @@ export function loadSettings(env: Env = process.env): AppSettings {
     ...(defaultPolicyId ? { defaultPolicyId } : {}),
     includeUntaggedWhenDefault: asBool(check("includeUntaggedWhenDefault", bool(), "false")),
     subscriptions,
-    resolvers: resolvers.filter((s) => resolverServerProblem(s) === undefined),
+    resolvers,
     groupName: check(
       "groupName",
       z

@@ -160,7 +160,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     });
   }
   const { port } = server.address() as AddressInfo;
-  const dns = await startEmulatorDns(() => core.store.snapshot().managedClusters, host);
+  const dns = await startEmulatorDns(() => core.store.list("managedClusters", ""), host);
   const endpoint = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
   let closed: Promise<void> | undefined;
 

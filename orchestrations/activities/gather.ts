@@ -17,6 +17,7 @@ import type { Feature } from "../../catalog";
 import { apiServerAddressCheck } from "../../drift/api-server";
 import {
   type ClusterFacts,
+  featuresOf,
   needsApiServerAddress,
   type ProfileSettings,
   profileFromFacts,
@@ -447,7 +448,7 @@ async function resolveApiServers(
   resolvers: readonly string[] | undefined,
 ): Promise<Map<string, Resolved>> {
   const wanted = clusters.filter((facts) =>
-    needsApiServerAddress(facts, profileFromFacts(facts, [], profileSettings).profile.features),
+    needsApiServerAddress(facts, featuresOf(facts, profileSettings).features),
   );
   if (wanted.length === 0) return new Map();
   const resolver = apiServerResolver(resolvers);
@@ -488,24 +489,23 @@ export async function gatherPolicy(
     // Parameters the network knows: custom DNS servers from the node subnets' virtual networks, the
     // API server subnet, and the public API server's address where a rule names it.
     const resolved = addresses.get(facts.id.toLowerCase());
-    const network = (apiServerAddresses?: readonly string[]) => ({
+    let apiServerAddresses: readonly string[] | undefined;
+    if (resolved !== undefined && facts.fqdn !== undefined) {
+      // A changed address is reported; a failed lookup keeps the address the group allows.
+      const checked = apiServerAddressCheck(
+        { id: facts.id, name: facts.name, nodeSubnets: nodeSubnets.cidrs },
+        facts.fqdn,
+        resolved,
+        group,
+      );
+      apiServerAddresses = "addresses" in resolved ? resolved.addresses : checked.keep;
+      findings.push(...checked.findings);
+    }
+    const result = profileFromFacts(facts, nodeSubnets.cidrs, profileSettings, {
       virtualNetworks,
       ...(nodeSubnets.apiServerSubnet ? { apiServerSubnet: nodeSubnets.apiServerSubnet } : {}),
       ...(apiServerAddresses ? { apiServerAddresses } : {}),
     });
-    let result = profileFromFacts(
-      facts,
-      nodeSubnets.cidrs,
-      profileSettings,
-      network(resolved && "addresses" in resolved ? resolved.addresses : undefined),
-    );
-    if (resolved !== undefined && facts.fqdn !== undefined) {
-      // A changed address is reported; a failed lookup keeps the address the group allows.
-      const checked = apiServerAddressCheck(result.profile, facts.fqdn, resolved, group);
-      if (checked.keep)
-        result = profileFromFacts(facts, nodeSubnets.cidrs, profileSettings, network(checked.keep));
-      findings.push(...checked.findings);
-    }
     const routes = egressOf.get(facts.id.toLowerCase());
     const disagreement = result.firewallPolicyId
       ? tagDisagreement(facts, result.firewallPolicyId, routes)
